@@ -1,0 +1,116 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// stackKeys lists the object keys each stack reads. A key a stack does not
+// list is ignored by that stack.
+var stackKeys = map[string][]string{
+	StackProd:   {"network", "alertEmail", "gateway", "doks", "registry", "database", "spaces"},
+	StackOnprem: {"network", "alertEmail", "talos", "storage", "prodStackRef"},
+}
+
+// UnknownStackError is returned for a stack name this program has no
+// composition for.
+type UnknownStackError struct{ Stack string }
+
+func (e *UnknownStackError) Error() string {
+	return fmt.Sprintf("unknown stack %q: valid stacks are %s", e.Stack, strings.Join(Stacks, ", "))
+}
+
+// CheckStack returns an UnknownStackError for a stack name that is not valid.
+func CheckStack(stack string) error {
+	if !slices.Contains(Stacks, stack) {
+		return &UnknownStackError{Stack: stack}
+	}
+	return nil
+}
+
+// Load reads and validates the configuration of the current stack. It
+// declares no resource; every problem found is reported in one error.
+func Load(ctx *pulumi.Context) (*Config, error) {
+	return LoadFrom(ctx.Stack(), func(key string) (string, bool, bool) {
+		full := Project + ":" + key
+		v, ok := ctx.GetConfig(full)
+		return v, ok, ctx.IsConfigSecret(full)
+	})
+}
+
+// Lookup returns a config value by its unqualified key, whether it is set,
+// and whether it is stored as a secret.
+type Lookup func(key string) (value string, ok bool, secret bool)
+
+// LoadFrom reads and validates a stack's configuration through lookup.
+func LoadFrom(stack string, lookup Lookup) (*Config, error) {
+	if err := CheckStack(stack); err != nil {
+		return nil, err
+	}
+	cfg := &Config{Stack: stack}
+	var p problems
+	targets := map[string]any{
+		"network":      &cfg.Network,
+		"alertEmail":   &cfg.AlertEmail,
+		"gateway":      &cfg.Gateway,
+		"doks":         &cfg.Doks,
+		"registry":     &cfg.Registry,
+		"database":     &cfg.Database,
+		"spaces":       &cfg.Spaces,
+		"talos":        &cfg.Talos,
+		"storage":      &cfg.Storage,
+		"prodStackRef": &cfg.ProdStackRef,
+	}
+	for _, key := range stackKeys[stack] {
+		raw, ok, _ := lookup(key)
+		if !ok {
+			p.add(key, unset, "a value: it is required by stack "+stack+" (Pulumi.yaml describes its fields)")
+			continue
+		}
+		if err := decode(raw, targets[key]); err != nil {
+			p.add(key, raw, "valid "+key+" settings: "+err.Error())
+		}
+	}
+	for _, spec := range SecretSpecsFor(stack) {
+		raw, ok, secret := lookup(spec.Key)
+		switch {
+		case !ok:
+			p.add(spec.Key, unset, fmt.Sprintf("a secret value: pulumi config set --secret %s <value> (%s)", spec.Key, spec.Help))
+		case !secret:
+			p.add(spec.Key, redacted, "a secret: it is stored in plaintext; set it again with pulumi config set --secret "+spec.Key)
+		default:
+			if msg := spec.check(raw); msg != "" {
+				p.add(spec.Key, redacted, msg)
+			}
+			cfg.Secrets.set(spec.Key, raw)
+		}
+	}
+	if len(p) == 0 {
+		p = append(p, validate(cfg)...)
+	}
+	if len(p) > 0 {
+		return nil, &ValidationError{Stack: stack, Problems: p}
+	}
+	return cfg, nil
+}
+
+// decode reads a JSON config value strictly: unknown fields are errors, so a
+// misspelt setting is never silently ignored. Plain strings are accepted for
+// string targets as Pulumi passes them unquoted.
+func decode(raw string, target any) error {
+	if s, ok := target.(*string); ok {
+		*s = raw
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader([]byte(raw)))
+	dec.DisallowUnknownFields()
+	return dec.Decode(target)
+}
+
+// KeysFor returns the non-secret config keys a stack reads.
+func KeysFor(stack string) []string { return slices.Clone(stackKeys[stack]) }

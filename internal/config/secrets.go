@@ -1,0 +1,130 @@
+package config
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"slices"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hybridcloud/platform/internal/wgkey"
+)
+
+// SecretKind says what shape a secret value has, so that it can be checked
+// and so that the offline plan can stand in a value of the right shape.
+type SecretKind int
+
+// Secret kinds.
+const (
+	KindWireguardKey SecretKind = iota // base64 X25519 private key
+	KindToken                          // API token
+	KindPassword                       // password, 16 characters or more
+)
+
+// SecretSpec declares one secret config key.
+type SecretSpec struct {
+	Key    string
+	Kind   SecretKind
+	Stacks []string
+	Help   string
+}
+
+// SecretSpecs is every secret config key the program reads. Each is set with
+// `pulumi config set --secret KEY VALUE` and never stored in plaintext.
+var SecretSpecs = []SecretSpec{
+	{Key: "wireguardGatewayPrivateKey", Kind: KindWireguardKey, Stacks: []string{StackProd},
+		Help: "the DO gateway's WireGuard private key: wg genkey"},
+	{Key: "doksToken", Kind: KindToken, Stacks: []string{StackProd},
+		Help: "a DigitalOcean API token with Kubernetes scope, used as the DOKS bearer token"},
+	{Key: "wireguardOnpremPrivateKey", Kind: KindWireguardKey, Stacks: []string{StackOnprem},
+		Help: "the on-prem peer's WireGuard private key: wg genkey"},
+}
+
+// SecretSpecsFor returns the secret keys a stack reads.
+func SecretSpecsFor(stack string) []SecretSpec {
+	var out []SecretSpec
+	for _, s := range SecretSpecs {
+		if slices.Contains(s.Stacks, stack) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// StandIn is a deterministic value of the right shape for a secret key that the
+// offline plan cannot decrypt. It is derived from the key name alone, so two
+// plans are identical, and it is only ever printed as [secret].
+func (s SecretSpec) StandIn() string {
+	sum := sha256.Sum256([]byte("offline-plan-stand-in:" + s.Key))
+	switch s.Kind {
+	case KindWireguardKey:
+		sum[0] &= 248
+		sum[31] = (sum[31] & 127) | 64
+		return base64.StdEncoding.EncodeToString(sum[:])
+	default:
+		return "standin-" + base64.RawURLEncoding.EncodeToString(sum[:])
+	}
+}
+
+func (s SecretSpec) check(v string) string {
+	switch s.Kind {
+	case KindWireguardKey:
+		if err := wgkey.Valid(v); err != nil {
+			return "a base64 WireGuard private key (wg genkey): " + err.Error()
+		}
+	case KindToken:
+		if len(v) < 20 {
+			return "an API token of 20 characters or more"
+		}
+	case KindPassword:
+		if len(v) < 16 {
+			return "a password of 16 characters or more"
+		}
+	}
+	return ""
+}
+
+// Secret is a secret config value. Its plaintext stays inside the program; it
+// leaves only as a Pulumi secret output.
+type Secret struct {
+	key   string
+	value string
+}
+
+// Key is the config key the secret came from.
+func (s Secret) Key() string { return s.key }
+
+// Output returns the value as a Pulumi secret.
+func (s Secret) Output() pulumi.StringOutput {
+	return pulumi.ToSecret(pulumi.String(s.value)).(pulumi.StringOutput)
+}
+
+// WireguardPublicKey derives the public key of a WireGuard private key secret.
+// Validation has already proved the key well formed.
+func (s Secret) WireguardPublicKey() string {
+	pub, err := wgkey.PublicKey(s.value)
+	if err != nil {
+		panic("config: unvalidated WireGuard key " + s.key)
+	}
+	return pub
+}
+
+// Secrets holds the secret values of one stack; the ones a stack does not read
+// are empty.
+type Secrets struct {
+	WireguardGatewayPrivateKey Secret
+	DoksToken                  Secret
+	WireguardOnpremPrivateKey  Secret
+}
+
+func (s *Secrets) set(key, value string) {
+	sec := Secret{key: key, value: value}
+	switch key {
+	case "wireguardGatewayPrivateKey":
+		s.WireguardGatewayPrivateKey = sec
+	case "doksToken":
+		s.DoksToken = sec
+	case "wireguardOnpremPrivateKey":
+		s.WireguardOnpremPrivateKey = sec
+	}
+}

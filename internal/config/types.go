@@ -1,0 +1,164 @@
+// Package config reads the stack configuration into typed structs and validates
+// all of it before any resource is declared. It is the only place that reads
+// Pulumi config: components receive the validated structs.
+package config
+
+// Project is the Pulumi project name; config keys are namespaced with it.
+const Project = "hybrid-platform"
+
+// Stack names this program knows.
+const (
+	StackProd   = "prod"
+	StackOnprem = "onprem"
+)
+
+// Stacks lists the valid stack names in a stable order.
+var Stacks = []string{StackProd, StackOnprem}
+
+// Config is the whole validated configuration of one stack.
+type Config struct {
+	Stack string
+
+	Network  Network  // key "network": the shared address plan (both stacks)
+	Gateway  Gateway  // key "gateway": the WireGuard gateway Droplet (prod)
+	Doks     Doks     // key "doks" (prod)
+	Registry Registry // key "registry" (prod)
+	Database Database // key "database" (prod)
+	Spaces   Spaces   // key "spaces" (prod)
+	Talos    Talos    // key "talos" (onprem)
+	Storage  Storage  // key "storage" (onprem)
+
+	// ProdStackRef is the fully qualified name of the prod stack that the
+	// onprem stack reads (key "prodStackRef").
+	ProdStackRef string
+
+	// AlertEmail receives platform alerts and failover notifications.
+	AlertEmail string
+
+	Secrets Secrets
+}
+
+// Network is the address plan shared by both stacks. Both stack files carry
+// the same plan so that each stack can check every range against every other.
+type Network struct {
+	Region           string `json:"region"`
+	VpcCidr          string `json:"vpcCidr"`
+	DoksPodCidr      string `json:"doksPodCidr"`
+	DoksServiceCidr  string `json:"doksServiceCidr"`
+	TunnelCidr       string `json:"tunnelCidr"`
+	OnpremCidr       string `json:"onpremCidr"`
+	TalosPodCidr     string `json:"talosPodCidr"`
+	TalosServiceCidr string `json:"talosServiceCidr"`
+	// OnpremPublicIP is the on-prem router's public address: the WireGuard peer
+	// endpoint and the only source allowed to reach the gateway's UDP port.
+	OnpremPublicIP string `json:"onpremPublicIp"`
+	WireguardPort  int    `json:"wireguardPort"`
+	// OnpremWireguardPublicKey is the on-prem peer's public key (not secret).
+	// prod needs it before the onprem stack exists.
+	OnpremWireguardPublicKey string `json:"onpremWireguardPublicKey"`
+}
+
+// Gateway is the WireGuard gateway Droplet in the DO VPC.
+type Gateway struct {
+	Size            string   `json:"size"`
+	Image           string   `json:"image"`
+	SSHAllowedCidrs []string `json:"sshAllowedCidrs"`
+	SSHKeyIDs       []string `json:"sshKeyIds"`
+}
+
+// Doks is the DigitalOcean Kubernetes cluster.
+type Doks struct {
+	Version                  string     `json:"version"`
+	HA                       bool       `json:"ha"`
+	AutoUpgrade              bool       `json:"autoUpgrade"`
+	SurgeUpgrade             bool       `json:"surgeUpgrade"`
+	Maintenance              DayTime    `json:"maintenance"`
+	ControlPlaneAllowedCidrs []string   `json:"controlPlaneAllowedCidrs"`
+	NodePool                 NodePool   `json:"nodePool"`
+	ExtraPools               []NodePool `json:"extraPools"`
+}
+
+// DayTime is a weekly maintenance window start.
+type DayTime struct {
+	Day       string `json:"day"`
+	StartTime string `json:"startTime"`
+}
+
+// NodePool is a DOKS node pool.
+type NodePool struct {
+	Name     string            `json:"name"`
+	Size     string            `json:"size"`
+	MinNodes int               `json:"minNodes"`
+	MaxNodes int               `json:"maxNodes"`
+	Labels   map[string]string `json:"labels"`
+	Tags     []string          `json:"tags"`
+}
+
+// Registry is the DO container registry (one per account).
+type Registry struct {
+	Name   string `json:"name"`
+	Tier   string `json:"tier"`
+	Region string `json:"region"`
+}
+
+// Database is the managed PostgreSQL cluster.
+type Database struct {
+	Version     string  `json:"version"`
+	Size        string  `json:"size"`
+	NodeCount   int     `json:"nodeCount"`
+	Maintenance DayTime `json:"maintenance"`
+	BackupHour  int     `json:"backupHour"`
+	DBName      string  `json:"dbName"`
+	User        string  `json:"user"`
+	PoolMode    string  `json:"poolMode"`
+	PoolSize    int     `json:"poolSize"`
+}
+
+// Spaces is the object storage layout.
+type Spaces struct {
+	Region string `json:"region"`
+	// Buckets names the three buckets; names are global per region.
+	AppBucket     string `json:"appBucket"`
+	BackupsBucket string `json:"backupsBucket"`
+	LogsBucket    string `json:"logsBucket"`
+	// NoncurrentVersionDays expires old object versions after this many days.
+	NoncurrentVersionDays int `json:"noncurrentVersionDays"`
+	// AbortIncompleteUploadDays aborts multipart uploads left this long.
+	AbortIncompleteUploadDays int `json:"abortIncompleteUploadDays"`
+}
+
+// Talos is the on-prem Talos Linux cluster.
+type Talos struct {
+	ClusterName       string      `json:"clusterName"`
+	TalosVersion      string      `json:"talosVersion"`
+	KubernetesVersion string      `json:"kubernetesVersion"`
+	Vip               string      `json:"vip"`
+	InstallImage      string      `json:"installImage"`
+	Gateway           string      `json:"gateway"`
+	Nameservers       []string    `json:"nameservers"`
+	Nodes             []TalosNode `json:"nodes"`
+}
+
+// TalosNode is one machine of the Talos cluster.
+type TalosNode struct {
+	Name        string            `json:"name"`
+	IP          string            `json:"ip"`
+	Role        string            `json:"role"`
+	InstallDisk string            `json:"installDisk"`
+	Interface   string            `json:"interface"`
+	Labels      map[string]string `json:"labels"`
+}
+
+// Talos node roles.
+const (
+	RoleControlPlane = "controlplane"
+	RoleWorker       = "worker"
+)
+
+// Storage is the on-prem storage layout.
+type Storage struct {
+	LocalPath string `json:"localPath"`
+	NFSServer string `json:"nfsServer"`
+	NFSPath   string `json:"nfsPath"`
+	Ceph      bool   `json:"ceph"`
+}

@@ -1,0 +1,335 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"path"
+	"strings"
+)
+
+// validate checks every rule for the sections the stack reads and returns all
+// problems, in a stable order.
+func validate(c *Config) problems {
+	var p problems
+	validateNetwork(&p, c)
+	if !validEmail(c.AlertEmail) {
+		p.add("alertEmail", c.AlertEmail, "an email address such as ops@example.com")
+	}
+	switch c.Stack {
+	case StackProd:
+		validateGateway(&p, &c.Gateway)
+		validateDoks(&p, &c.Doks, c.Stack)
+		validateRegistry(&p, &c.Registry)
+		validateDatabase(&p, &c.Database, c.Stack)
+		validateSpaces(&p, &c.Spaces)
+	case StackOnprem:
+		validateTalos(&p, &c.Talos, c.Network)
+		validateStorage(&p, &c.Storage)
+		if !stackRefRe.MatchString(c.ProdStackRef) {
+			p.add("prodStackRef", c.ProdStackRef, "a fully qualified stack name organization/project/stack, such as organization/hybrid-platform/prod")
+		}
+	}
+	return p
+}
+
+// AddressPlan returns the named ranges of the address plan in a fixed order.
+// Validation has proved that they parse and do not overlap.
+func (n Network) AddressPlan() []NamedPrefix {
+	var out []NamedPrefix
+	for _, r := range n.ranges() {
+		pfx, _ := parsePrefix(r.value)
+		out = append(out, NamedPrefix{Key: r.key, Prefix: pfx})
+	}
+	return out
+}
+
+// NamedPrefix is one range of the address plan with its config key.
+type NamedPrefix struct {
+	Key    string
+	Prefix netip.Prefix
+}
+
+type namedRange struct{ key, value string }
+
+func (n Network) ranges() []namedRange {
+	return []namedRange{
+		{"vpcCidr", n.VpcCidr},
+		{"doksPodCidr", n.DoksPodCidr},
+		{"doksServiceCidr", n.DoksServiceCidr},
+		{"tunnelCidr", n.TunnelCidr},
+		{"onpremCidr", n.OnpremCidr},
+		{"talosPodCidr", n.TalosPodCidr},
+		{"talosServiceCidr", n.TalosServiceCidr},
+	}
+}
+
+func validateNetwork(p *problems, c *Config) {
+	n := c.Network
+	if !oneOf(n.Region, doRegions) {
+		p.add("network.region", n.Region, "a DigitalOcean region: "+list(doRegions))
+	}
+	type parsed struct {
+		key string
+		pfx netip.Prefix
+	}
+	var ok []parsed
+	for _, r := range n.ranges() {
+		pfx, msg := parsePrefix(r.value)
+		if msg != "" {
+			p.add("network."+r.key, r.value, msg)
+			continue
+		}
+		if !pfx.Addr().IsPrivate() {
+			p.add("network."+r.key, r.value, "a private (RFC 1918) range")
+			continue
+		}
+		ok = append(ok, parsed{r.key, pfx})
+	}
+	for i := range ok {
+		for j := i + 1; j < len(ok); j++ {
+			if ok[i].pfx.Overlaps(ok[j].pfx) {
+				p.add("network."+ok[j].key, ok[j].pfx.String(),
+					fmt.Sprintf("a range that does not overlap network.%s (%s)", ok[i].key, ok[i].pfx))
+			}
+		}
+	}
+	if vpc, msg := parsePrefix(n.VpcCidr); msg == "" && (vpc.Bits() < 16 || vpc.Bits() > 28) {
+		p.add("network.vpcCidr", n.VpcCidr, "a prefix between /16 and /28 (DigitalOcean VPC limits)")
+	}
+	if t, msg := parsePrefix(n.TunnelCidr); msg == "" && t.Bits() > 30 {
+		p.add("network.tunnelCidr", n.TunnelCidr, "a prefix of /30 or larger: it holds the gateway and on-prem tunnel addresses")
+	}
+	ip, err := netip.ParseAddr(n.OnpremPublicIP)
+	if err != nil || !ip.Is4() || ip.IsPrivate() || ip.IsLoopback() || ip.IsUnspecified() {
+		p.add("network.onpremPublicIp", n.OnpremPublicIP, "the public IPv4 address of the on-prem WireGuard endpoint")
+	}
+	if n.WireguardPort < 1 || n.WireguardPort > 65535 {
+		p.addf("network.wireguardPort", n.WireguardPort, "a UDP port from 1 to 65535 (WireGuard's default is 51820)")
+	}
+	if c.Stack == StackProd && !validWireguardPublicKey(n.OnpremWireguardPublicKey) {
+		p.add("network.onpremWireguardPublicKey", n.OnpremWireguardPublicKey, "the on-prem peer's base64 WireGuard public key (wg pubkey)")
+	}
+}
+
+func validateCidrList(p *problems, key string, cidrs []string) {
+	for i, c := range cidrs {
+		if _, err := netip.ParsePrefix(c); err != nil {
+			p.add(fmt.Sprintf("%s[%d]", key, i), c, "a CIDR such as 203.0.113.0/24")
+		}
+	}
+}
+
+func validateGateway(p *problems, g *Gateway) {
+	if !dropletSizeRe.MatchString(g.Size) {
+		p.add("gateway.size", g.Size, "a Droplet size slug such as s-1vcpu-1gb")
+	}
+	if !dnsLabelRe.MatchString(g.Image) {
+		p.add("gateway.image", g.Image, "a Droplet image slug such as ubuntu-24-04-x64")
+	}
+	validateCidrList(p, "gateway.sshAllowedCidrs", g.SSHAllowedCidrs)
+}
+
+func validateDoks(p *problems, d *Doks, stack string) {
+	if !doksVersionRe.MatchString(d.Version) {
+		p.add("doks.version", d.Version, "a DOKS version slug such as 1.33.1-do.3 (doctl kubernetes options versions)")
+	}
+	validateDayTime(p, "doks.maintenance", d.Maintenance, doksDays)
+	validateCidrList(p, "doks.controlPlaneAllowedCidrs", d.ControlPlaneAllowedCidrs)
+	if len(d.ControlPlaneAllowedCidrs) == 0 {
+		p.add("doks.controlPlaneAllowedCidrs", "[]", "at least one CIDR allowed to reach the Kubernetes API")
+	}
+	minNodes := 1
+	if stack == StackProd {
+		minNodes = 3
+	}
+	validatePool(p, "doks.nodePool", d.NodePool, minNodes)
+	seen := map[string]bool{d.NodePool.Name: true}
+	for i, pool := range d.ExtraPools {
+		key := fmt.Sprintf("doks.extraPools[%d]", i)
+		validatePool(p, key, pool, 1)
+		if seen[pool.Name] {
+			p.add(key+".name", pool.Name, "a node pool name not used by another pool")
+		}
+		seen[pool.Name] = true
+	}
+}
+
+func validatePool(p *problems, key string, np NodePool, floor int) {
+	if !dnsLabelRe.MatchString(np.Name) {
+		p.add(key+".name", np.Name, "a lowercase DNS label such as default-pool")
+	}
+	if !dropletSizeRe.MatchString(np.Size) {
+		p.add(key+".size", np.Size, "a Droplet size slug such as s-4vcpu-8gb")
+	}
+	if np.MinNodes < floor {
+		p.addf(key+".minNodes", np.MinNodes, "at least %d", floor)
+	}
+	if np.MaxNodes < np.MinNodes {
+		p.addf(key+".maxNodes", np.MaxNodes, "at least minNodes (%d)", np.MinNodes)
+	}
+	if np.MaxNodes > 100 {
+		p.addf(key+".maxNodes", np.MaxNodes, "at most 100 nodes per pool")
+	}
+}
+
+func validateDayTime(p *problems, key string, dt DayTime, days []string) {
+	if !oneOf(dt.Day, days) {
+		p.add(key+".day", dt.Day, list(days))
+	}
+	if !hhmmRe.MatchString(dt.StartTime) {
+		p.add(key+".startTime", dt.StartTime, "a UTC time HH:MM such as 04:00")
+	}
+}
+
+func validateRegistry(p *problems, r *Registry) {
+	if !dnsLabelRe.MatchString(r.Name) {
+		p.add("registry.name", r.Name, "a lowercase DNS label, unique across DigitalOcean")
+	}
+	if !oneOf(r.Tier, registryTiers) {
+		p.add("registry.tier", r.Tier, list(registryTiers))
+	}
+	if !oneOf(r.Region, registryRegions) {
+		p.add("registry.region", r.Region, "a container registry region: "+list(registryRegions))
+	}
+}
+
+func validateDatabase(p *problems, d *Database, stack string) {
+	if !oneOf(d.Version, pgVersions) {
+		p.add("database.version", d.Version, "a PostgreSQL major version: "+list(pgVersions))
+	}
+	if !dbSizeRe.MatchString(d.Size) {
+		p.add("database.size", d.Size, "a managed database size slug such as db-s-2vcpu-4gb")
+	}
+	minNodes := 1
+	if stack == StackProd {
+		minNodes = 2
+	}
+	if d.NodeCount < minNodes || d.NodeCount > 3 {
+		p.addf("database.nodeCount", d.NodeCount, "%d to 3 nodes (prod needs a standby for HA)", minNodes)
+	}
+	validateDayTime(p, "database.maintenance", d.Maintenance, dbDays)
+	if d.BackupHour < 0 || d.BackupHour > 23 {
+		p.addf("database.backupHour", d.BackupHour, "an hour of the day from 0 to 23 (UTC)")
+	}
+	if !identRe.MatchString(d.DBName) {
+		p.add("database.dbName", d.DBName, "a lowercase SQL identifier such as app")
+	}
+	if !identRe.MatchString(d.User) || d.User == "doadmin" {
+		p.add("database.user", d.User, "a lowercase SQL identifier other than doadmin")
+	}
+	if !oneOf(d.PoolMode, poolModes) {
+		p.add("database.poolMode", d.PoolMode, list(poolModes))
+	}
+	if d.PoolSize < 1 || d.PoolSize > 500 {
+		p.addf("database.poolSize", d.PoolSize, "a connection pool size from 1 to 500")
+	}
+}
+
+func validateSpaces(p *problems, s *Spaces) {
+	if !oneOf(s.Region, spacesRegions) {
+		p.add("spaces.region", s.Region, "a Spaces region: "+list(spacesRegions))
+	}
+	seen := map[string]string{}
+	for _, b := range []struct{ key, name string }{
+		{"spaces.appBucket", s.AppBucket}, {"spaces.backupsBucket", s.BackupsBucket}, {"spaces.logsBucket", s.LogsBucket},
+	} {
+		if !bucketRe.MatchString(b.name) || strings.Contains(b.name, "--") {
+			p.add(b.key, b.name, "a bucket name of 3 to 63 lowercase letters, digits and single hyphens")
+		}
+		if other, dup := seen[b.name]; dup {
+			p.add(b.key, b.name, "a bucket name different from "+other)
+		}
+		seen[b.name] = b.key
+	}
+	if s.NoncurrentVersionDays < 1 {
+		p.addf("spaces.noncurrentVersionDays", s.NoncurrentVersionDays, "at least 1 day")
+	}
+	if s.AbortIncompleteUploadDays < 1 {
+		p.addf("spaces.abortIncompleteUploadDays", s.AbortIncompleteUploadDays, "at least 1 day")
+	}
+}
+
+func validateTalos(p *problems, t *Talos, n Network) {
+	onprem, msg := parsePrefix(n.OnpremCidr)
+	inOnprem := func(a netip.Addr) bool { return msg == "" && onprem.Contains(a) }
+	if !dnsLabelRe.MatchString(t.ClusterName) {
+		p.add("talos.clusterName", t.ClusterName, "a lowercase DNS label such as onprem")
+	}
+	if !talosVersionRe.MatchString(t.TalosVersion) {
+		p.add("talos.talosVersion", t.TalosVersion, "a Talos release such as v1.10.6")
+	}
+	if !k8sVersionRe.MatchString(t.KubernetesVersion) {
+		p.add("talos.kubernetesVersion", t.KubernetesVersion, "a Kubernetes version such as 1.33.3")
+	}
+	if !imageRefRe.MatchString(t.InstallImage) {
+		p.add("talos.installImage", t.InstallImage, "a pinned installer image reference such as ghcr.io/siderolabs/installer:v1.10.6")
+	}
+	vip, err := netip.ParseAddr(t.Vip)
+	if err != nil || !inOnprem(vip) {
+		p.add("talos.vip", t.Vip, "an IPv4 address inside network.onpremCidr ("+n.OnpremCidr+")")
+	}
+	if gw, err := netip.ParseAddr(t.Gateway); err != nil || !inOnprem(gw) {
+		p.add("talos.gateway", t.Gateway, "the on-prem default gateway, an IPv4 address inside network.onpremCidr")
+	}
+	for i, ns := range t.Nameservers {
+		if _, err := netip.ParseAddr(ns); err != nil {
+			p.add(fmt.Sprintf("talos.nameservers[%d]", i), ns, "an IP address")
+		}
+	}
+	controlPlanes := 0
+	names, ips := map[string]bool{}, map[netip.Addr]bool{}
+	for i, node := range t.Nodes {
+		key := fmt.Sprintf("talos.nodes[%d]", i)
+		if !validHostname(node.Name) || strings.Contains(node.Name, ".") {
+			p.add(key+".name", node.Name, "a hostname (one lowercase DNS label)")
+		} else if names[node.Name] {
+			p.add(key+".name", node.Name, "a node name not used by another node")
+		}
+		names[node.Name] = true
+		ip, err := netip.ParseAddr(node.IP)
+		switch {
+		case err != nil || !ip.Is4():
+			p.add(key+".ip", node.IP, "an IPv4 address")
+		case !inOnprem(ip):
+			p.add(key+".ip", node.IP, "an address inside network.onpremCidr ("+n.OnpremCidr+")")
+		case ips[ip]:
+			p.add(key+".ip", node.IP, "an address not used by another node")
+		case ip == vip:
+			p.add(key+".ip", node.IP, "an address other than talos.vip, which floats between control-plane nodes")
+		}
+		ips[ip] = true
+		switch node.Role {
+		case RoleControlPlane:
+			controlPlanes++
+		case RoleWorker:
+		default:
+			p.add(key+".role", node.Role, list([]string{RoleControlPlane, RoleWorker}))
+		}
+		if !diskRe.MatchString(node.InstallDisk) {
+			p.add(key+".installDisk", node.InstallDisk, "a disk device path such as /dev/sda or /dev/nvme0n1")
+		}
+		if node.Interface == "" || !dnsLabelRe.MatchString(node.Interface) {
+			p.add(key+".interface", node.Interface, "a network interface name such as eth0 or enp1s0")
+		}
+	}
+	if controlPlanes == 0 {
+		p.addf("talos.nodes", len(t.Nodes), "at least one node with role controlplane")
+	} else if controlPlanes%2 == 0 {
+		p.addf("talos.nodes", fmt.Sprintf("%d control-plane nodes", controlPlanes), "an odd number of control-plane nodes (1, 3 or 5) so that etcd keeps quorum")
+	}
+}
+
+func validateStorage(p *problems, s *Storage) {
+	if !path.IsAbs(s.LocalPath) || path.Clean(s.LocalPath) != s.LocalPath || !strings.HasPrefix(s.LocalPath, "/var/") {
+		p.add("storage.localPath", s.LocalPath, "an absolute, clean path under /var (Talos mounts user volumes there), such as /var/mnt/local-ssd")
+	}
+	if _, err := netip.ParseAddr(s.NFSServer); err != nil && !validHostname(s.NFSServer) {
+		p.add("storage.nfsServer", s.NFSServer, "the NFS server's IP address or hostname")
+	}
+	if !path.IsAbs(s.NFSPath) {
+		p.add("storage.nfsPath", s.NFSPath, "the absolute export path on the NFS server, such as /export/k8s")
+	}
+	if s.Ceph {
+		p.add("storage.ceph", "true", "false: Ceph (Rook) is not built by this program yet; use the NFS class for shared storage")
+	}
+}

@@ -1,0 +1,228 @@
+// Package mockcloud is an in-process stand-in for the clouds this program
+// drives. It implements pulumi.MockResourceMonitor: it records every resource
+// the program registers, exactly as sent, and answers with the computed
+// outputs a real provider would return. It is shared by the tests and by the
+// offline plan (cmd/plan).
+//
+// It never marks values secret on its own: secrecy must come from the
+// program, so that tests can prove the program applies it.
+package mockcloud
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Resource is one registered resource as the program sent it.
+type Resource struct {
+	URN      string
+	Type     string
+	Name     string
+	ID       string
+	Parent   string // parent URN; empty for children of the stack
+	Provider string // provider URN, when one was passed explicitly
+	Custom   bool
+	Protect  bool
+	// DependsOn holds the URNs of explicit dependsOn and of the resources whose
+	// outputs the inputs were built from, sorted.
+	DependsOn               []string
+	IgnoreChanges           []string
+	AdditionalSecretOutputs []string
+	Inputs                  resource.PropertyMap
+	Outputs                 resource.PropertyMap
+}
+
+// Invoke is one function call the program made.
+type Invoke struct {
+	Token string
+	Args  resource.PropertyMap
+}
+
+// Cloud records resources and answers the program like the real providers.
+type Cloud struct {
+	project, stack string
+
+	mu        sync.Mutex
+	resources []*Resource
+	byURN     map[string]*Resource
+	invokes   []Invoke
+	// stackOutputs answers StackReferences: fully qualified stack name to its
+	// outputs. A name with no entry behaves like a stack that does not exist.
+	stackOutputs map[string]resource.PropertyMap
+}
+
+// New returns an empty cloud for one project and stack.
+func New(project, stack string) *Cloud {
+	return &Cloud{project: project, stack: stack, byURN: map[string]*Resource{}, stackOutputs: map[string]resource.PropertyMap{}}
+}
+
+// SetStackOutputs makes a stack visible to StackReferences with these outputs.
+// Values wrapped in resource.MakeSecret are reported as secret outputs.
+func (c *Cloud) SetStackOutputs(stack string, outputs map[string]any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stackOutputs[stack] = toPropertyMap(outputs)
+}
+
+func toPropertyMap(m map[string]any) resource.PropertyMap {
+	out := resource.PropertyMap{}
+	for k, v := range m {
+		if pv, ok := v.(resource.PropertyValue); ok {
+			out[resource.PropertyKey(k)] = pv
+			continue
+		}
+		out[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
+	}
+	return out
+}
+
+// Resources returns every recorded resource sorted by URN, so that two runs
+// list them identically whatever order the goroutines registered them in.
+func (c *Cloud) Resources() []*Resource {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := slices.Clone(c.resources)
+	sort.Slice(out, func(i, j int) bool { return out[i].URN < out[j].URN })
+	return out
+}
+
+// ByType returns the recorded resources of one type token, sorted by URN.
+func (c *Cloud) ByType(typ string) []*Resource {
+	var out []*Resource
+	for _, r := range c.Resources() {
+		if r.Type == typ {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Get returns the resource of a type and logical name, or nil.
+func (c *Cloud) Get(typ, name string) *Resource {
+	for _, r := range c.Resources() {
+		if r.Type == typ && r.Name == name {
+			return r
+		}
+	}
+	return nil
+}
+
+// ByURN returns a resource by URN, or nil.
+func (c *Cloud) ByURN(urn string) *Resource {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.byURN[urn]
+}
+
+// Invokes returns the function calls made, in call order.
+func (c *Cloud) Invokes() []Invoke {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.invokes)
+}
+
+// NewResource implements pulumi.MockResourceMonitor.
+func (c *Cloud) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	r := &Resource{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Inputs: args.Inputs}
+	parent := ""
+	if rpc := args.RegisterRPC; rpc != nil {
+		parent = rpc.GetParent()
+		r.Protect = rpc.GetProtect()
+		r.IgnoreChanges = rpc.GetIgnoreChanges()
+		r.AdditionalSecretOutputs = rpc.GetAdditionalSecretOutputs()
+		deps := map[string]bool{}
+		for _, d := range rpc.GetDependencies() {
+			deps[d] = true
+		}
+		for _, pd := range rpc.GetPropertyDependencies() {
+			for _, d := range pd.GetUrns() {
+				deps[d] = true
+			}
+		}
+		for d := range deps {
+			r.DependsOn = append(r.DependsOn, d)
+		}
+		sort.Strings(r.DependsOn)
+	}
+	if rpc := args.ReadRPC; rpc != nil {
+		parent = rpc.GetParent()
+	}
+	if strings.HasSuffix(parent, "::"+c.project+"-"+c.stack) || resource.URN(parent).QualifiedType() == resource.RootStackType {
+		parent = ""
+	}
+	r.Parent = parent
+	r.Provider = providerURN(args.Provider)
+	r.URN = c.urn(parent, args.TypeToken, args.Name)
+
+	id, outputs, err := c.respond(r, args.ID)
+	if err != nil {
+		return "", nil, fmt.Errorf("mockcloud: %s %q: %w", args.TypeToken, args.Name, err)
+	}
+	r.ID, r.Outputs = id, outputs
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, dup := c.byURN[r.URN]; dup {
+		return "", nil, fmt.Errorf("mockcloud: duplicate resource URN %s", r.URN)
+	}
+	c.resources = append(c.resources, r)
+	c.byURN[r.URN] = r
+	return id, outputs, nil
+}
+
+// Call implements pulumi.MockResourceMonitor: it answers invokes. An invoke it
+// does not know fails loudly instead of returning an empty result.
+func (c *Cloud) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	c.mu.Lock()
+	c.invokes = append(c.invokes, Invoke{Token: args.Token, Args: args.Args})
+	c.mu.Unlock()
+	fn, ok := invokes[args.Token]
+	if !ok {
+		return nil, fmt.Errorf("mockcloud: unhandled invoke %s: add an answer to internal/mockcloud", args.Token)
+	}
+	return fn(args.Args)
+}
+
+// urn builds the URN exactly as the Pulumi engine (and its mock monitor) does.
+func (c *Cloud) urn(parent, typ, name string) string {
+	parentType := tokens.Type("")
+	if parent != "" {
+		parentType = resource.URN(parent).QualifiedType()
+	}
+	return string(resource.NewURN(tokens.QName(c.stack), tokens.PackageName(c.project), parentType, tokens.Type(typ), name))
+}
+
+// providerURN strips the "::id" suffix of a provider reference.
+func providerURN(ref string) string {
+	if i := strings.LastIndex(ref, "::"); i > 0 && strings.HasPrefix(ref, "urn:pulumi:") {
+		return ref[:i]
+	}
+	return ref
+}
+
+// seed is a stable number derived from a string: ids, addresses and keys are
+// functions of the URN, so two runs answer identically.
+func seed(s string) uint64 {
+	sum := sha256.Sum256([]byte(s))
+	return binary.BigEndian.Uint64(sum[:8])
+}
+
+func hexID(s string, n int) string {
+	sum := sha256.Sum256([]byte(s))
+	return fmt.Sprintf("%x", sum[:])[:n]
+}
+
+// uuid renders a stable UUID-shaped id.
+func uuid(s string) string {
+	h := hexID(s, 32)
+	return h[0:8] + "-" + h[8:12] + "-4" + h[13:16] + "-a" + h[17:20] + "-" + h[20:32]
+}

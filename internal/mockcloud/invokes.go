@@ -1,0 +1,98 @@
+package mockcloud
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+)
+
+// invokes answers every function call the program makes, by token.
+var invokes = map[string]func(args resource.PropertyMap) (resource.PropertyMap, error){
+	"talos:machine/getConfiguration:getConfiguration": talosMachineConfiguration,
+	"talos:client/getConfiguration:getConfiguration":  talosClientConfiguration,
+}
+
+func argString(args resource.PropertyMap, key string) string {
+	v, ok := args[resource.PropertyKey(key)]
+	if ok && v.IsSecret() {
+		v = v.SecretValue().Element
+	}
+	if ok && v.IsString() {
+		return v.StringValue()
+	}
+	return ""
+}
+
+func required(args resource.PropertyMap, keys ...string) error {
+	var missing []string
+	for _, k := range keys {
+		if argString(args, k) == "" {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("missing required argument(s) %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// talosMachineConfiguration renders the base machine config a real Talos
+// provider would: the patches are applied later by ConfigurationApply.
+func talosMachineConfiguration(args resource.PropertyMap) (resource.PropertyMap, error) {
+	if err := required(args, "clusterName", "clusterEndpoint", "machineType"); err != nil {
+		return nil, fmt.Errorf("talos getConfiguration: %w", err)
+	}
+	if _, ok := args["machineSecrets"]; !ok {
+		return nil, fmt.Errorf("talos getConfiguration: missing required argument machineSecrets")
+	}
+	typ := argString(args, "machineType")
+	cfg := fmt.Sprintf(`version: v1alpha1
+machine:
+  type: %s
+  install:
+    image: ghcr.io/siderolabs/installer:%s
+cluster:
+  clusterName: %s
+  controlPlane:
+    endpoint: %s
+  network:
+    dnsDomain: cluster.local
+  kubernetesVersion: %s
+`, typ, argString(args, "talosVersion"), argString(args, "clusterName"), argString(args, "clusterEndpoint"), argString(args, "kubernetesVersion"))
+	out := resource.PropertyMap{}
+	for k, v := range args {
+		out[k] = v
+	}
+	out["machineConfiguration"] = resource.NewProperty(cfg)
+	return out, nil
+}
+
+func talosClientConfiguration(args resource.PropertyMap) (resource.PropertyMap, error) {
+	if err := required(args, "clusterName"); err != nil {
+		return nil, fmt.Errorf("talos client getConfiguration: %w", err)
+	}
+	var endpoints, nodes []string
+	for _, key := range []string{"endpoints", "nodes"} {
+		if v, ok := args[resource.PropertyKey(key)]; ok && v.IsArray() {
+			for _, e := range v.ArrayValue() {
+				if e.IsString() {
+					if key == "endpoints" {
+						endpoints = append(endpoints, e.StringValue())
+					} else {
+						nodes = append(nodes, e.StringValue())
+					}
+				}
+			}
+		}
+	}
+	name := argString(args, "clusterName")
+	cfg := fmt.Sprintf("context: %s\ncontexts:\n  %s:\n    endpoints: [%s]\n    nodes: [%s]\n    ca: mock\n    crt: mock\n    key: mock\n",
+		name, name, strings.Join(endpoints, ", "), strings.Join(nodes, ", "))
+	out := resource.PropertyMap{}
+	for k, v := range args {
+		out[k] = v
+	}
+	out["talosConfig"] = resource.NewProperty(cfg)
+	return out, nil
+}

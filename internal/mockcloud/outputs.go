@@ -1,0 +1,266 @@
+package mockcloud
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/netip"
+	"strconv"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+)
+
+// respond returns the id and the state a real provider would return for a new
+// resource: its inputs plus the computed outputs the program reads.
+func (c *Cloud) respond(r *Resource, importID string) (string, resource.PropertyMap, error) {
+	in := r.Inputs
+	out := in.Copy()
+	set := func(k string, v any) { out[resource.PropertyKey(k)] = resource.NewPropertyValue(v) }
+	str := func(k string) string {
+		if v, ok := in[resource.PropertyKey(k)]; ok && v.IsString() {
+			return v.StringValue()
+		}
+		return ""
+	}
+	id := uuid(r.URN)
+	n := seed(r.URN)
+
+	switch r.Type {
+	case "pulumi:pulumi:StackReference":
+		name := importID
+		if name == "" {
+			name = str("name")
+		}
+		c.mu.Lock()
+		outputs, ok := c.stackOutputs[name]
+		c.mu.Unlock()
+		if !ok {
+			return "", nil, fmt.Errorf("stack %q not found: it has not been created in this backend", name)
+		}
+		var secretNames []any
+		plain := resource.PropertyMap{}
+		for k, v := range outputs {
+			if v.IsSecret() {
+				secretNames = append(secretNames, string(k))
+			}
+			plain[k] = v
+		}
+		return name, resource.PropertyMap{
+			"name":              resource.NewProperty(name),
+			"outputs":           resource.NewProperty(plain),
+			"secretOutputNames": resource.NewPropertyValue(secretNames),
+		}, nil
+
+	case "digitalocean:index/vpc:Vpc":
+		set("urn", "do:vpc:"+id)
+		set("default", false)
+
+	case "digitalocean:index/droplet:Droplet":
+		id = strconv.FormatUint(400000000+n%99999999, 10)
+		set("ipv4Address", publicIP(n))
+		set("ipv4AddressPrivate", c.privateIP(str("vpcUuid"), n))
+		set("urn", "do:droplet:"+id)
+		set("status", "active")
+
+	case "digitalocean:index/reservedIp:ReservedIp":
+		id = publicIP(n + 1)
+		set("ipAddress", id)
+		set("urn", "do:reservedip:"+id)
+
+	case "digitalocean:index/kubernetesCluster:KubernetesCluster":
+		endpoint := "https://" + id + ".k8s.ondigitalocean.com"
+		ca := fakePEM("CERTIFICATE", "doks-ca:"+id)
+		set("endpoint", endpoint)
+		set("ipv4Address", publicIP(n+2))
+		set("clusterUrn", "do:kubernetes:"+id)
+		set("status", "running")
+		set("urn", "do:kubernetes:"+id)
+		set("kubeConfigs", []any{map[string]any{
+			"host":                 endpoint,
+			"clusterCaCertificate": ca,
+			"token":                "doks-token-" + hexID("token:"+id, 40),
+			"expiresAt":            "2099-01-01T00:00:00Z",
+			"rawConfig":            kubeconfig(endpoint, ca, r.Name, "token: doks-token-"+hexID("token:"+id, 40)),
+		}})
+		if pool, ok := in["nodePool"]; ok && pool.IsObject() {
+			p := pool.ObjectValue().Copy()
+			p["id"] = resource.NewProperty(uuid("pool:" + id))
+			p["actualNodeCount"] = minNodes(p)
+			out["nodePool"] = resource.NewProperty(p)
+		}
+
+	case "digitalocean:index/kubernetesNodePool:KubernetesNodePool":
+		set("actualNodeCount", minNodes(in))
+
+	case "digitalocean:index/containerRegistry:ContainerRegistry":
+		id = str("name")
+		set("endpoint", "registry.digitalocean.com/"+id)
+		set("serverUrl", "registry.digitalocean.com")
+		set("storageUsageBytes", 0)
+
+	case "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials":
+		auth := base64.StdEncoding.EncodeToString([]byte("mock:" + hexID("registry-token:"+id, 32)))
+		set("dockerCredentials", `{"auths":{"registry.digitalocean.com":{"auth":"`+auth+`"}}}`)
+		id = str("registryName")
+
+	case "digitalocean:index/spacesKey:SpacesKey":
+		id = "DO" + hexID("access:"+r.URN, 18)
+		set("accessKey", id)
+		set("secretKey", base64.StdEncoding.EncodeToString([]byte(hexID("secret:"+r.URN, 30))))
+		set("createdAt", "2026-01-01T00:00:00Z")
+
+	case "digitalocean:index/spacesBucket:SpacesBucket":
+		region := str("region")
+		id = str("name")
+		set("bucketDomainName", id+"."+region+".digitaloceanspaces.com")
+		set("endpoint", region+".digitaloceanspaces.com")
+		set("urn", "do:space:"+id)
+
+	case "digitalocean:index/databaseCluster:DatabaseCluster":
+		host := "db-" + hexID(id, 8) + "-do-user-1.db.ondigitalocean.com"
+		privateHost := "private-" + host
+		password := "AVNS_" + hexID("dbpass:"+id, 20)
+		set("host", host)
+		set("privateHost", privateHost)
+		set("port", 25060)
+		set("user", "doadmin")
+		set("password", password)
+		set("database", "defaultdb")
+		set("uri", fmt.Sprintf("postgresql://doadmin:%s@%s:25060/defaultdb?sslmode=require", password, host))
+		set("privateUri", fmt.Sprintf("postgresql://doadmin:%s@%s:25060/defaultdb?sslmode=require", password, privateHost))
+		set("urn", "do:dbaas:"+id)
+
+	case "digitalocean:index/databaseUser:DatabaseUser":
+		set("password", "AVNS_"+hexID("userpass:"+r.URN, 20))
+		set("role", "normal")
+		id = str("name")
+
+	case "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool":
+		password := "AVNS_" + hexID("poolpass:"+r.URN, 20)
+		host := "db-" + hexID(r.URN, 8) + "-do-user-1.db.ondigitalocean.com"
+		set("host", host)
+		set("privateHost", "private-"+host)
+		set("port", 25061)
+		set("password", password)
+		set("uri", fmt.Sprintf("postgresql://%s:%s@%s:25061/%s?sslmode=require", str("user"), password, host, str("name")))
+		set("privateUri", fmt.Sprintf("postgresql://%s:%s@private-%s:25061/%s?sslmode=require", str("user"), password, host, str("name")))
+
+	case "talos:machine/secrets:Secrets":
+		set("machineSecrets", talosMachineSecrets(id))
+		set("clientConfiguration", map[string]any{
+			"caCertificate":     base64.StdEncoding.EncodeToString([]byte(fakePEM("CERTIFICATE", "talos-os-ca:"+id))),
+			"clientCertificate": base64.StdEncoding.EncodeToString([]byte(fakePEM("CERTIFICATE", "talos-admin:"+id))),
+			"clientKey":         base64.StdEncoding.EncodeToString([]byte(fakePEM("ED25519 PRIVATE KEY", "talos-admin-key:"+id))),
+		})
+
+	case "talos:machine/configurationApply:ConfigurationApply":
+		set("machineConfiguration", str("machineConfigurationInput"))
+
+	case "talos:cluster/kubeconfig:Kubeconfig":
+		host := "https://" + str("endpoint") + ":6443"
+		ca := fakePEM("CERTIFICATE", "talos-k8s-ca:"+id)
+		cert := fakePEM("CERTIFICATE", "talos-k8s-admin:"+id)
+		key := fakePEM("EC PRIVATE KEY", "talos-k8s-admin-key:"+id)
+		set("kubeconfigRaw", kubeconfig(host, ca, "admin@talos",
+			"client-certificate-data: "+base64.StdEncoding.EncodeToString([]byte(cert))+
+				"\n    client-key-data: "+base64.StdEncoding.EncodeToString([]byte(key))))
+		set("kubernetesClientConfiguration", map[string]any{
+			"host":              host,
+			"caCertificate":     base64.StdEncoding.EncodeToString([]byte(ca)),
+			"clientCertificate": base64.StdEncoding.EncodeToString([]byte(cert)),
+			"clientKey":         base64.StdEncoding.EncodeToString([]byte(key)),
+		})
+	}
+	if importID != "" {
+		id = importID
+	}
+	if !r.Custom {
+		id = ""
+	}
+	return id, out, nil
+}
+
+func minNodes(m resource.PropertyMap) resource.PropertyValue {
+	if v, ok := m["minNodes"]; ok && v.IsNumber() {
+		return v
+	}
+	if v, ok := m["nodeCount"]; ok && v.IsNumber() {
+		return v
+	}
+	return resource.NewProperty(1.0)
+}
+
+// publicIP returns a stable address in 198.51.100.0/24 (TEST-NET-2).
+func publicIP(n uint64) string {
+	return fmt.Sprintf("198.51.100.%d", 10+n%240)
+}
+
+// privateIP returns a stable host address inside the VPC a resource is placed in.
+func (c *Cloud) privateIP(vpcID string, n uint64) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range c.resources {
+		if r.Type != "digitalocean:index/vpc:Vpc" || r.ID != vpcID {
+			continue
+		}
+		if v, ok := r.Inputs["ipRange"]; ok && v.IsString() {
+			if pfx, err := netip.ParsePrefix(v.StringValue()); err == nil {
+				a := pfx.Addr().As4()
+				a[2] += byte(n % 8)
+				a[3] = byte(2 + n%250)
+				return netip.AddrFrom4(a).String()
+			}
+		}
+	}
+	return fmt.Sprintf("10.10.0.%d", 2+n%250)
+}
+
+// fakePEM returns a PEM block of stable bytes; it is not a usable key.
+func fakePEM(kind, s string) string {
+	body := base64.StdEncoding.EncodeToString([]byte(hexID(s, 64) + hexID("2"+s, 64)))
+	return "-----BEGIN " + kind + "-----\n" + body + "\n-----END " + kind + "-----\n"
+}
+
+func kubeconfig(server, ca, name, userAuth string) string {
+	return fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: %[3]s
+  cluster:
+    server: %[1]s
+    certificate-authority-data: %[2]s
+contexts:
+- name: %[3]s
+  context:
+    cluster: %[3]s
+    user: %[3]s-admin
+current-context: %[3]s
+users:
+- name: %[3]s-admin
+  user:
+    %[4]s
+`, server, base64.StdEncoding.EncodeToString([]byte(ca)), name, userAuth)
+}
+
+func talosMachineSecrets(id string) map[string]any {
+	cert := func(name string) map[string]any {
+		return map[string]any{
+			"cert": base64.StdEncoding.EncodeToString([]byte(fakePEM("CERTIFICATE", name+id))),
+			"key":  base64.StdEncoding.EncodeToString([]byte(fakePEM("PRIVATE KEY", name+"-key"+id))),
+		}
+	}
+	return map[string]any{
+		"certs": map[string]any{
+			"etcd":              cert("etcd"),
+			"k8s":               cert("k8s"),
+			"k8sAggregator":     cert("k8s-aggregator"),
+			"k8sServiceaccount": map[string]any{"key": base64.StdEncoding.EncodeToString([]byte(fakePEM("PRIVATE KEY", "sa"+id)))},
+			"os":                cert("os"),
+		},
+		"cluster": map[string]any{"id": hexID("cluster-id"+id, 43), "secret": hexID("cluster-secret"+id, 43)},
+		"secrets": map[string]any{
+			"bootstrapToken":            hexID("bt1"+id, 6) + "." + hexID("bt2"+id, 16),
+			"secretboxEncryptionSecret": base64.StdEncoding.EncodeToString([]byte(hexID("secretbox"+id, 32))),
+		},
+		"trustdinfo": map[string]any{"token": hexID("trustd1"+id, 6) + "." + hexID("trustd2"+id, 16)},
+	}
+}

@@ -1,0 +1,51 @@
+package plan
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/hybridcloud/platform/internal/config"
+)
+
+// Main is the plan command: it parses args, runs the plan and writes it.
+// It returns the process exit code: 0 on success, 1 when the config is invalid
+// or the run fails, 2 on bad usage.
+func Main(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	stack := fs.String("stack", "", "stack to plan: prod or onprem")
+	configFile := fs.String("config-file", "", "stack config file (default Pulumi.<stack>.yaml beside Pulumi.yaml)")
+	format := fs.String("format", "text", "output format: text or json")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *stack == "" {
+		fmt.Fprintln(stderr, "plan: --stack is required (prod or onprem)")
+		return 2
+	}
+	if *format != "text" && *format != "json" {
+		fmt.Fprintf(stderr, "plan: --format %q: want text or json\n", *format)
+		return 2
+	}
+	res, err := Run(Options{Stack: *stack, ConfigFile: *configFile})
+	if err != nil {
+		var verr *config.ValidationError
+		if errors.As(err, &verr) {
+			fmt.Fprintln(stderr, verr.Error())
+		} else {
+			fmt.Fprintln(stderr, "plan:", err)
+		}
+		return 1
+	}
+	if *format == "json" {
+		if err := res.WriteJSON(stdout); err != nil {
+			fmt.Fprintln(stderr, "plan:", err)
+			return 1
+		}
+		return 0
+	}
+	res.WriteText(stdout)
+	return 0
+}

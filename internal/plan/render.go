@@ -1,0 +1,252 @@
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/hybridcloud/platform/internal/mockcloud"
+)
+
+// Redacted is how every secret is printed.
+const Redacted = "[secret]"
+
+// Unknown is how a value not known until apply is printed.
+const Unknown = "[unknown]"
+
+// Document is the JSON form of a plan.
+type Document struct {
+	Project   string         `json:"project"`
+	Stack     string         `json:"stack"`
+	Resources []ResourceDoc  `json:"resources"`
+	Outputs   map[string]any `json:"outputs"`
+	StandIns  []string       `json:"secretStandIns,omitempty"`
+}
+
+// ResourceDoc is one resource in the JSON plan.
+type ResourceDoc struct {
+	URN       string         `json:"urn"`
+	Type      string         `json:"type"`
+	Name      string         `json:"name"`
+	Parent    string         `json:"parent"`
+	Provider  string         `json:"provider"`
+	Protect   bool           `json:"protect"`
+	DependsOn []string       `json:"dependsOn"`
+	Inputs    map[string]any `json:"inputs"`
+}
+
+// Doc builds the JSON document, with every secret redacted.
+func (r *Result) Doc() Document {
+	d := Document{Project: r.Project, Stack: r.Stack, Outputs: map[string]any{}, StandIns: r.StandIns, Resources: []ResourceDoc{}}
+	for _, res := range r.Cloud.Resources() {
+		deps := res.DependsOn
+		if deps == nil {
+			deps = []string{}
+		}
+		d.Resources = append(d.Resources, ResourceDoc{
+			URN: res.URN, Type: res.Type, Name: res.Name, Parent: res.Parent, Provider: res.Provider,
+			Protect: res.Protect, DependsOn: deps, Inputs: Plain(res.Inputs),
+		})
+	}
+	for k, o := range r.Outputs {
+		d.Outputs[k] = plainOutput(o)
+	}
+	return d
+}
+
+// WriteJSON writes the plan as indented JSON.
+func (r *Result) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r.Doc())
+}
+
+func plainOutput(o Output) any {
+	switch {
+	case o.Secret:
+		return Redacted
+	case !o.Known:
+		return Unknown
+	}
+	return redactAny(o.Value)
+}
+
+// redactAny turns an awaited Go value into JSON-ready data; nested outputs
+// keep their secrecy.
+func redactAny(v any) any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	var out any
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+// Plain converts recorded inputs to JSON-ready data under their Pulumi
+// property names; secrets become [secret].
+func Plain(m resource.PropertyMap) map[string]any {
+	out := map[string]any{}
+	for k, v := range m {
+		out[string(k)] = plainValue(v)
+	}
+	return out
+}
+
+func plainValue(v resource.PropertyValue) any {
+	switch {
+	case v.IsSecret():
+		return Redacted
+	case v.IsComputed():
+		return Unknown
+	case v.IsOutput():
+		o := v.OutputValue()
+		if o.Secret {
+			return Redacted
+		}
+		if !o.Known {
+			return Unknown
+		}
+		return plainValue(o.Element)
+	case v.IsResourceReference():
+		return string(v.ResourceReferenceValue().URN)
+	case v.IsObject():
+		return Plain(v.ObjectValue())
+	case v.IsArray():
+		arr := []any{}
+		for _, e := range v.ArrayValue() {
+			arr = append(arr, plainValue(e))
+		}
+		return arr
+	case v.IsNull():
+		return nil
+	}
+	return v.V
+}
+
+// WriteText writes the plan as a tree by parent, each resource with its type,
+// name, protection and key settings, then the stack outputs.
+func (r *Result) WriteText(w io.Writer) {
+	all := r.Cloud.Resources()
+	children := map[string][]*mockcloud.Resource{}
+	for _, res := range all {
+		children[res.Parent] = append(children[res.Parent], res)
+	}
+	fmt.Fprintf(w, "%s/%s: %d resources (offline plan, mock cloud)\n", r.Project, r.Stack, len(all))
+	var walk func(parent, indent string)
+	walk = func(parent, indent string) {
+		kids := children[parent]
+		for i, res := range kids {
+			branch, next := "├─ ", "│  "
+			if i == len(kids)-1 {
+				branch, next = "└─ ", "   "
+			}
+			flags := ""
+			if res.Protect {
+				flags += " [protected]"
+			}
+			if res.Provider != "" {
+				flags += " [provider " + lastSegment(res.Provider) + "]"
+			}
+			fmt.Fprintf(w, "%s%s%s %s%s\n", indent, branch, res.Type, res.Name, flags)
+			for _, s := range keySettings(res) {
+				fmt.Fprintf(w, "%s%s    %s\n", indent, next, s)
+			}
+			walk(res.URN, indent+next)
+		}
+	}
+	walk("", "")
+	if len(r.StandIns) > 0 {
+		fmt.Fprintf(w, "\nsecret stand-ins (secure config the plan cannot decrypt): %s\n", strings.Join(r.StandIns, ", "))
+	}
+	fmt.Fprintln(w, "\noutputs:")
+	keys := make([]string, 0, len(r.Outputs))
+	for k := range r.Outputs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b, _ := json.Marshal(plainOutput(r.Outputs[k]))
+		fmt.Fprintf(w, "  %s: %s\n", k, truncate(string(b), 160))
+	}
+}
+
+func lastSegment(urn string) string {
+	if i := strings.LastIndex(urn, "::"); i >= 0 {
+		return urn[i+2:]
+	}
+	return urn
+}
+
+// maxSettings bounds the settings printed per resource in the text tree.
+const maxSettings = 14
+
+// keySettings flattens scalar inputs to dotted paths, sorted.
+func keySettings(res *mockcloud.Resource) []string {
+	var out []string
+	var flat func(prefix string, v any)
+	flat = func(prefix string, v any) {
+		switch t := v.(type) {
+		case map[string]any:
+			keys := make([]string, 0, len(t))
+			for k := range t {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				flat(join(prefix, k), t[k])
+			}
+		case []any:
+			if len(t) == 0 {
+				return
+			}
+			scalars := true
+			for _, e := range t {
+				switch e.(type) {
+				case map[string]any, []any:
+					scalars = false
+				}
+			}
+			if scalars {
+				b, _ := json.Marshal(t)
+				out = append(out, prefix+"="+truncate(string(b), 90))
+				return
+			}
+			for i, e := range t {
+				flat(fmt.Sprintf("%s[%d]", prefix, i), e)
+			}
+		case string:
+			if strings.Contains(t, "\n") {
+				out = append(out, fmt.Sprintf("%s=<%d lines>", prefix, strings.Count(t, "\n")+1))
+				return
+			}
+			out = append(out, prefix+"="+truncate(t, 90))
+		case nil:
+		default:
+			out = append(out, fmt.Sprintf("%s=%v", prefix, t))
+		}
+	}
+	flat("", Plain(res.Inputs))
+	if len(out) > maxSettings {
+		out = append(out[:maxSettings], fmt.Sprintf("... %d more (see --format json)", len(out)-maxSettings))
+	}
+	return out
+}
+
+func join(prefix, k string) string {
+	if prefix == "" {
+		return k
+	}
+	return prefix + "." + k
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-3] + "..."
+}

@@ -1,0 +1,220 @@
+package tests
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hybridcloud/platform/internal/config"
+	"github.com/hybridcloud/platform/internal/plan"
+)
+
+// badConfig is one broken setting and the problem it must produce.
+type badConfig struct {
+	name   string
+	stack  string
+	key    string         // config object to change
+	mutate func(m map[string]any)
+	set    map[string]string // whole-value overrides instead of mutate
+	secret map[string]string // secret overrides
+	// wantKey is the key path the error must name, wantValue the value.
+	wantKey, wantValue string
+}
+
+func field(path string, v any) func(map[string]any) {
+	return func(m map[string]any) {
+		parts := strings.Split(path, ".")
+		cur := m
+		for _, p := range parts[:len(parts)-1] {
+			cur = cur[p].(map[string]any)
+		}
+		cur[parts[len(parts)-1]] = v
+	}
+}
+
+func node(i int, k string, v any) func(map[string]any) {
+	return func(m map[string]any) {
+		m["nodes"].([]any)[i].(map[string]any)[k] = v
+	}
+}
+
+const validWG = "YL1hzAu4z4mnyTW4Ntq5fK5O1UxGPK6bNoRjVqIl+0g="
+
+var badConfigs = []badConfig{
+	// network (address plan)
+	{name: "unknown region", stack: "prod", key: "network", mutate: field("region", "mars1"), wantKey: "network.region", wantValue: "mars1"},
+	{name: "cidr does not parse", stack: "prod", key: "network", mutate: field("vpcCidr", "10.100.0.0/33"), wantKey: "network.vpcCidr", wantValue: "10.100.0.0/33"},
+	{name: "cidr has host bits", stack: "prod", key: "network", mutate: field("doksPodCidr", "10.244.0.1/16"), wantKey: "network.doksPodCidr", wantValue: "10.244.0.1/16"},
+	{name: "public range", stack: "onprem", key: "network", mutate: field("onpremCidr", "8.8.0.0/16"), wantKey: "network.onpremCidr", wantValue: "8.8.0.0/16"},
+	{name: "talos default service subnet overlaps the VPC", stack: "onprem", key: "network", mutate: field("talosServiceCidr", "10.96.0.0/12"), wantKey: "network.talosServiceCidr", wantValue: "10.96.0.0/12"},
+	{name: "doks service subnet overlaps doks pods", stack: "prod", key: "network", mutate: field("doksServiceCidr", "10.244.128.0/17"), wantKey: "network.doksServiceCidr", wantValue: "10.244.128.0/17"},
+	{name: "tunnel overlaps on-prem", stack: "prod", key: "network", mutate: field("tunnelCidr", "192.168.250.0/30"), wantKey: "network.onpremCidr", wantValue: "network.tunnelCidr (192.168.250.0/30)"},
+	{name: "vpc too small", stack: "prod", key: "network", mutate: field("vpcCidr", "10.100.0.0/29"), wantKey: "network.vpcCidr", wantValue: "10.100.0.0/29"},
+	{name: "tunnel too small", stack: "prod", key: "network", mutate: field("tunnelCidr", "10.250.0.0/31"), wantKey: "network.tunnelCidr", wantValue: "10.250.0.0/31"},
+	{name: "on-prem public ip is private", stack: "prod", key: "network", mutate: field("onpremPublicIp", "192.168.1.1"), wantKey: "network.onpremPublicIp", wantValue: "192.168.1.1"},
+	{name: "on-prem public ip malformed", stack: "onprem", key: "network", mutate: field("onpremPublicIp", "203.0.113"), wantKey: "network.onpremPublicIp", wantValue: "203.0.113"},
+	{name: "wireguard port out of range", stack: "prod", key: "network", mutate: field("wireguardPort", 70000), wantKey: "network.wireguardPort", wantValue: "70000"},
+	{name: "on-prem public key malformed", stack: "prod", key: "network", mutate: field("onpremWireguardPublicKey", "not-a-key"), wantKey: "network.onpremWireguardPublicKey", wantValue: "not-a-key"},
+	{name: "misspelt field", stack: "prod", key: "network", mutate: field("vpcRange", "10.0.0.0/16"), wantKey: "hybrid-platform:network", wantValue: "vpcRange"},
+	{name: "alert email malformed", stack: "prod", set: map[string]string{"alertEmail": "oncall@"}, wantKey: "alertEmail", wantValue: "oncall@"},
+	{name: "alert email without domain dot", stack: "onprem", set: map[string]string{"alertEmail": "Ops <ops@example.com>"}, wantKey: "alertEmail", wantValue: "Ops <ops@example.com>"},
+	// gateway
+	{name: "gateway size unknown", stack: "prod", key: "gateway", mutate: field("size", "huge"), wantKey: "gateway.size", wantValue: "huge"},
+	{name: "gateway image malformed", stack: "prod", key: "gateway", mutate: field("image", "Ubuntu 24.04"), wantKey: "gateway.image", wantValue: "Ubuntu 24.04"},
+	{name: "gateway ssh cidr malformed", stack: "prod", key: "gateway", mutate: field("sshAllowedCidrs", []any{"0.0.0.0"}), wantKey: "gateway.sshAllowedCidrs[0]", wantValue: "0.0.0.0"},
+	// doks
+	{name: "doks version malformed", stack: "prod", key: "doks", mutate: field("version", "1.33"), wantKey: "doks.version", wantValue: "1.33"},
+	{name: "doks maintenance day", stack: "prod", key: "doks", mutate: field("maintenance.day", "someday"), wantKey: "doks.maintenance.day", wantValue: "someday"},
+	{name: "doks maintenance time", stack: "prod", key: "doks", mutate: field("maintenance.startTime", "25:00"), wantKey: "doks.maintenance.startTime", wantValue: "25:00"},
+	{name: "doks control plane cidr malformed", stack: "prod", key: "doks", mutate: field("controlPlaneAllowedCidrs", []any{"office"}), wantKey: "doks.controlPlaneAllowedCidrs[0]", wantValue: "office"},
+	{name: "doks control plane open to nobody", stack: "prod", key: "doks", mutate: field("controlPlaneAllowedCidrs", []any{}), wantKey: "doks.controlPlaneAllowedCidrs", wantValue: "[]"},
+	{name: "pool name malformed", stack: "prod", key: "doks", mutate: field("nodePool.name", "Default Pool"), wantKey: "doks.nodePool.name", wantValue: "Default Pool"},
+	{name: "pool size unknown", stack: "prod", key: "doks", mutate: field("nodePool.size", "s-4vcpu"), wantKey: "doks.nodePool.size", wantValue: "s-4vcpu"},
+	{name: "prod pool below 3 nodes", stack: "prod", key: "doks", mutate: field("nodePool.minNodes", 2), wantKey: "doks.nodePool.minNodes", wantValue: "2"},
+	{name: "min nodes above max nodes", stack: "prod", key: "doks", mutate: field("nodePool.maxNodes", 2), wantKey: "doks.nodePool.maxNodes", wantValue: "2"},
+	{name: "max nodes above 100", stack: "prod", key: "doks", mutate: field("nodePool.maxNodes", 101), wantKey: "doks.nodePool.maxNodes", wantValue: "101"},
+	{name: "extra pool reuses a name", stack: "prod", key: "doks", mutate: field("extraPools", []any{map[string]any{"name": "default", "size": "s-2vcpu-4gb", "minNodes": 1, "maxNodes": 2}}), wantKey: "doks.extraPools[0].name", wantValue: "default"},
+	{name: "extra pool min above max", stack: "prod", key: "doks", mutate: field("extraPools", []any{map[string]any{"name": "batch", "size": "s-2vcpu-4gb", "minNodes": 3, "maxNodes": 1}}), wantKey: "doks.extraPools[0].maxNodes", wantValue: "1"},
+	// registry
+	{name: "registry name malformed", stack: "prod", key: "registry", mutate: field("name", "My_Registry"), wantKey: "registry.name", wantValue: "My_Registry"},
+	{name: "registry tier unknown", stack: "prod", key: "registry", mutate: field("tier", "gold"), wantKey: "registry.tier", wantValue: "gold"},
+	{name: "registry region unsupported", stack: "prod", key: "registry", mutate: field("region", "tor1"), wantKey: "registry.region", wantValue: "tor1"},
+	// database
+	{name: "db version unknown", stack: "prod", key: "database", mutate: field("version", "9.6"), wantKey: "database.version", wantValue: "9.6"},
+	{name: "db size unknown", stack: "prod", key: "database", mutate: field("size", "s-2vcpu-4gb"), wantKey: "database.size", wantValue: "s-2vcpu-4gb"},
+	{name: "prod db with one node", stack: "prod", key: "database", mutate: field("nodeCount", 1), wantKey: "database.nodeCount", wantValue: "1"},
+	{name: "db maintenance day any", stack: "prod", key: "database", mutate: field("maintenance.day", "any"), wantKey: "database.maintenance.day", wantValue: "any"},
+	{name: "db backup hour", stack: "prod", key: "database", mutate: field("backupHour", 24), wantKey: "database.backupHour", wantValue: "24"},
+	{name: "db name malformed", stack: "prod", key: "database", mutate: field("dbName", "App-DB"), wantKey: "database.dbName", wantValue: "App-DB"},
+	{name: "db user is the admin", stack: "prod", key: "database", mutate: field("user", "doadmin"), wantKey: "database.user", wantValue: "doadmin"},
+	{name: "db pool mode", stack: "prod", key: "database", mutate: field("poolMode", "pooled"), wantKey: "database.poolMode", wantValue: "pooled"},
+	{name: "db pool size", stack: "prod", key: "database", mutate: field("poolSize", 0), wantKey: "database.poolSize", wantValue: "0"},
+	// spaces
+	{name: "spaces region", stack: "prod", key: "spaces", mutate: field("region", "nyc1"), wantKey: "spaces.region", wantValue: "nyc1"},
+	{name: "bucket name malformed", stack: "prod", key: "spaces", mutate: field("appBucket", "App_Files"), wantKey: "spaces.appBucket", wantValue: "App_Files"},
+	{name: "bucket names collide", stack: "prod", key: "spaces", mutate: field("logsBucket", "hybrid-platform-prod-backups"), wantKey: "spaces.logsBucket", wantValue: "hybrid-platform-prod-backups"},
+	{name: "noncurrent version expiry", stack: "prod", key: "spaces", mutate: field("noncurrentVersionDays", 0), wantKey: "spaces.noncurrentVersionDays", wantValue: "0"},
+	{name: "abort incomplete uploads", stack: "prod", key: "spaces", mutate: field("abortIncompleteUploadDays", -1), wantKey: "spaces.abortIncompleteUploadDays", wantValue: "-1"},
+	// talos
+	{name: "talos cluster name", stack: "onprem", key: "talos", mutate: field("clusterName", "On Prem"), wantKey: "talos.clusterName", wantValue: "On Prem"},
+	{name: "talos version malformed", stack: "onprem", key: "talos", mutate: field("talosVersion", "1.10"), wantKey: "talos.talosVersion", wantValue: "1.10"},
+	{name: "kubernetes version malformed", stack: "onprem", key: "talos", mutate: field("kubernetesVersion", "v1.33"), wantKey: "talos.kubernetesVersion", wantValue: "v1.33"},
+	{name: "install image unpinned", stack: "onprem", key: "talos", mutate: field("installImage", "ghcr.io/siderolabs/installer"), wantKey: "talos.installImage", wantValue: "ghcr.io/siderolabs/installer"},
+	{name: "vip outside on-prem network", stack: "onprem", key: "talos", mutate: field("vip", "10.0.0.10"), wantKey: "talos.vip", wantValue: "10.0.0.10"},
+	{name: "gateway outside on-prem network", stack: "onprem", key: "talos", mutate: field("gateway", "172.16.0.1"), wantKey: "talos.gateway", wantValue: "172.16.0.1"},
+	{name: "nameserver malformed", stack: "onprem", key: "talos", mutate: field("nameservers", []any{"dns.local"}), wantKey: "talos.nameservers[0]", wantValue: "dns.local"},
+	{name: "node name malformed", stack: "onprem", key: "talos", mutate: node(0, "name", "CP_1"), wantKey: "talos.nodes[0].name", wantValue: "CP_1"},
+	{name: "duplicate node name", stack: "onprem", key: "talos", mutate: node(1, "name", "cp-1"), wantKey: "talos.nodes[1].name", wantValue: "cp-1"},
+	{name: "node ip malformed", stack: "onprem", key: "talos", mutate: node(3, "ip", "192.168.10"), wantKey: "talos.nodes[3].ip", wantValue: "192.168.10"},
+	{name: "node outside on-prem network", stack: "onprem", key: "talos", mutate: node(3, "ip", "10.1.0.21"), wantKey: "talos.nodes[3].ip", wantValue: "10.1.0.21"},
+	{name: "duplicate node ip", stack: "onprem", key: "talos", mutate: node(4, "ip", "192.168.10.21"), wantKey: "talos.nodes[4].ip", wantValue: "192.168.10.21"},
+	{name: "node takes the vip", stack: "onprem", key: "talos", mutate: node(4, "ip", "192.168.10.10"), wantKey: "talos.nodes[4].ip", wantValue: "192.168.10.10"},
+	{name: "node role unknown", stack: "onprem", key: "talos", mutate: node(4, "role", "master"), wantKey: "talos.nodes[4].role", wantValue: "master"},
+	{name: "install disk malformed", stack: "onprem", key: "talos", mutate: node(0, "installDisk", "sda"), wantKey: "talos.nodes[0].installDisk", wantValue: "sda"},
+	{name: "interface missing", stack: "onprem", key: "talos", mutate: node(0, "interface", ""), wantKey: "talos.nodes[0].interface", wantValue: `""`},
+	{name: "no control-plane node", stack: "onprem", key: "talos", mutate: func(m map[string]any) {
+		for _, n := range m["nodes"].([]any) {
+			n.(map[string]any)["role"] = "worker"
+		}
+	}, wantKey: "talos.nodes", wantValue: "5"},
+	{name: "even number of control-plane nodes", stack: "onprem", key: "talos", mutate: node(3, "role", "controlplane"), wantKey: "talos.nodes", wantValue: "4 control-plane nodes"},
+	// storage
+	{name: "local path outside /var", stack: "onprem", key: "storage", mutate: field("localPath", "/mnt/ssd"), wantKey: "storage.localPath", wantValue: "/mnt/ssd"},
+	{name: "nfs server malformed", stack: "onprem", key: "storage", mutate: field("nfsServer", "nfs server"), wantKey: "storage.nfsServer", wantValue: "nfs server"},
+	{name: "nfs path relative", stack: "onprem", key: "storage", mutate: field("nfsPath", "export/k8s"), wantKey: "storage.nfsPath", wantValue: "export/k8s"},
+	{name: "ceph not built yet", stack: "onprem", key: "storage", mutate: field("ceph", true), wantKey: "storage.ceph", wantValue: "true"},
+	{name: "prod stack reference malformed", stack: "onprem", set: map[string]string{"prodStackRef": "prod"}, wantKey: "prodStackRef", wantValue: "prod"},
+	// secrets: the value is never echoed
+	{name: "wireguard key malformed", stack: "prod", secret: map[string]string{"wireguardGatewayPrivateKey": "not-base64!"}, wantKey: "wireguardGatewayPrivateKey", wantValue: "<redacted>"},
+	{name: "on-prem wireguard key wrong length", stack: "onprem", secret: map[string]string{"wireguardOnpremPrivateKey": "c2hvcnQ="}, wantKey: "wireguardOnpremPrivateKey", wantValue: "<redacted>"},
+	{name: "doks token too short", stack: "prod", secret: map[string]string{"doksToken": "abc"}, wantKey: "doksToken", wantValue: "<redacted>"},
+	{name: "secret stored in plaintext", stack: "prod", set: map[string]string{"doksToken": "dop_v1_0123456789abcdef0123456789abcdef"}, wantKey: "doksToken", wantValue: "<redacted>"},
+}
+
+func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
+	for _, tc := range badConfigs {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := plan.Options{Stack: tc.stack, Set: map[string]string{}, SetSecret: tc.secret}
+			for k, v := range tc.set {
+				opts.Set[k] = v
+			}
+			if tc.mutate != nil {
+				obj := stackObject(t, tc.stack, tc.key)
+				tc.mutate(obj)
+				opts.Set[tc.key] = toJSON(t, obj)
+			}
+			res, err := runStack(t, opts)
+			require.Error(t, err)
+			var verr *config.ValidationError
+			require.True(t, errors.As(err, &verr), "want a ValidationError, got %v", err)
+			found := false
+			for _, p := range verr.Problems {
+				if strings.Contains(p.Key, tc.wantKey) && strings.Contains(p.String(), tc.wantValue) {
+					found = true
+					assert.NotEmpty(t, p.Allowed, "the error must say what is allowed")
+				}
+			}
+			assert.True(t, found, "no problem names %s with value %s in:\n%v", tc.wantKey, tc.wantValue, err)
+			for _, v := range tc.secret {
+				assert.NotContains(t, err.Error(), v, "a secret value leaked into the error")
+			}
+			for _, v := range tc.set {
+				if tc.wantValue == "<redacted>" {
+					assert.NotContains(t, err.Error(), v, "a secret value leaked into the error")
+				}
+			}
+			require.NotNil(t, res)
+			assert.Empty(t, res.Cloud.Resources(), "resources were declared before validation failed")
+		})
+	}
+}
+
+func TestSeveralProblemsReportedTogether(t *testing.T) {
+	network := stackObject(t, "prod", "network")
+	network["region"] = "mars1"
+	network["wireguardPort"] = 0
+	doks := stackObject(t, "prod", "doks")
+	doks["nodePool"].(map[string]any)["minNodes"] = 7
+	_, err := runStack(t, plan.Options{Stack: "prod", Set: map[string]string{
+		"network": toJSON(t, network), "doks": toJSON(t, doks),
+	}})
+	var verr *config.ValidationError
+	require.True(t, errors.As(err, &verr))
+	var keys []string
+	for _, p := range verr.Problems {
+		keys = append(keys, p.Key)
+	}
+	assert.Subset(t, keys, []string{
+		"hybrid-platform:network.region",
+		"hybrid-platform:network.wireguardPort",
+		"hybrid-platform:doks.nodePool.maxNodes",
+	})
+}
+
+func TestMissingRequiredKeyNamesIt(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "Pulumi.prod.yaml")
+	raw, err := os.ReadFile(filepath.Join(projectDir(t), "Pulumi.prod.yaml"))
+	require.NoError(t, err)
+	// drop the spaces block
+	text := string(raw)
+	start := strings.Index(text, "  hybrid-platform:spaces:")
+	require.Positive(t, start)
+	require.NoError(t, os.WriteFile(file, []byte(text[:start]), 0o600))
+	_, err = runStack(t, plan.Options{Stack: "prod", ConfigFile: file})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `hybrid-platform:spaces = "<unset>"`)
+}
+
+func TestStackFilesAreValid(t *testing.T) {
+	for _, stack := range config.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			res := mustRun(t, plan.Options{Stack: stack})
+			assert.Equal(t, stack, res.Stack)
+		})
+	}
+}

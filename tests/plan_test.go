@@ -1,0 +1,131 @@
+package tests
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hybridcloud/platform/internal/config"
+	"github.com/hybridcloud/platform/internal/plan"
+)
+
+// prodRefs returns plan options for a stack; kept as one place so that later
+// stacks can add the StackReference outputs they read.
+func prodRefs(stack string) plan.Options {
+	return plan.Options{Stack: stack}
+}
+
+func planJSON(t *testing.T, args ...string) (map[string]any, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	// plan.Main finds Pulumi.yaml by walking up from the working directory,
+	// as `go run ./cmd/plan` does from anywhere in the repository.
+	code := plan.Main(append(args, "--format", "json"), &out, &errOut)
+	require.Equal(t, 0, code, "plan failed: %s", errOut.String())
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(out.Bytes(), &doc), "plan JSON does not parse")
+	return doc, out.String()
+}
+
+func TestPlanJSONShape(t *testing.T) {
+	for _, stack := range config.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			doc, _ := planJSON(t, "--stack", stack)
+			assert.Equal(t, "hybrid-platform", doc["project"])
+			assert.Equal(t, stack, doc["stack"])
+			require.IsType(t, map[string]any{}, doc["outputs"])
+			resources, ok := doc["resources"].([]any)
+			require.True(t, ok, "resources must be a list")
+			urns := map[string]bool{}
+			for _, r := range resources {
+				urns[r.(map[string]any)["urn"].(string)] = true
+			}
+			for _, r := range resources {
+				m := r.(map[string]any)
+				for _, k := range []string{"urn", "type", "name", "parent", "provider", "protect", "dependsOn", "inputs"} {
+					assert.Contains(t, m, k)
+				}
+				assert.IsType(t, "", m["urn"])
+				assert.IsType(t, true, m["protect"])
+				assert.IsType(t, map[string]any{}, m["inputs"])
+				if p := m["parent"].(string); p != "" {
+					assert.True(t, urns[p], "parent %s of %s is not in the plan", p, m["urn"])
+				}
+				for _, d := range m["dependsOn"].([]any) {
+					assert.True(t, urns[d.(string)], "dependency %s of %s is not in the plan", d, m["urn"])
+				}
+			}
+		})
+	}
+}
+
+func TestPlanUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{args: nil, code: 2, want: "--stack is required"},
+		{args: []string{"--stack", "prod", "--format", "yaml"}, code: 2, want: "want text or json"},
+		{args: []string{"--stack", "staging"}, code: 1, want: "valid stacks are prod, onprem"},
+		{args: []string{"--stack", "prod", "--config-file", "/nonexistent.yaml"}, code: 1, want: "no such file"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := plan.Main(tc.args, &out, &errOut)
+			assert.Equal(t, tc.code, code)
+			assert.Contains(t, errOut.String(), tc.want)
+		})
+	}
+}
+
+func TestPlanPrintsValidationErrors(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "Pulumi.prod.yaml")
+	raw, err := os.ReadFile(filepath.Join(projectDir(t), "Pulumi.prod.yaml"))
+	require.NoError(t, err)
+	bad := strings.Replace(string(raw), "region: nyc3\n    vpcCidr", "region: mars1\n    vpcCidr", 1)
+	require.NoError(t, os.WriteFile(file, []byte(bad), 0o600))
+	var out, errOut bytes.Buffer
+	code := plan.Main([]string{"--stack", "prod", "--config-file", file}, &out, &errOut)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut.String(), `hybrid-platform:network.region = "mars1"`)
+	assert.Empty(t, out.String())
+}
+
+func TestSecureConfigIsRedacted(t *testing.T) {
+	// A stack file with secure: entries: the plan cannot decrypt them, stands
+	// in stable values, and never prints them.
+	file := filepath.Join(t.TempDir(), "Pulumi.prod.yaml")
+	raw, err := os.ReadFile(filepath.Join(projectDir(t), "Pulumi.prod.yaml"))
+	require.NoError(t, err)
+	withSecure := string(raw) + `  hybrid-platform:doksToken:
+    secure: v1:c2FsdA==:Y2lwaGVydGV4dA==
+  hybrid-platform:wireguardGatewayPrivateKey:
+    secure: v1:c2FsdA==:b3RoZXI=
+`
+	require.NoError(t, os.WriteFile(file, []byte(withSecure), 0o600))
+	res := mustRun(t, plan.Options{Stack: "prod", ConfigFile: file})
+	assert.Equal(t, []string{"doksToken", "wireguardGatewayPrivateKey"}, res.StandIns)
+	var text, js bytes.Buffer
+	res.WriteText(&text)
+	require.NoError(t, res.WriteJSON(&js))
+	for _, spec := range config.SecretSpecsFor("prod") {
+		assert.NotContains(t, text.String(), spec.StandIn())
+		assert.NotContains(t, js.String(), spec.StandIn())
+	}
+	assert.NotContains(t, js.String(), "Y2lwaGVydGV4dA==")
+}
+
+func TestPlanIsDeterministic(t *testing.T) {
+	for _, stack := range config.Stacks {
+		_, first := planJSON(t, "--stack", stack)
+		_, second := planJSON(t, "--stack", stack)
+		assert.Equal(t, first, second, "two plans of %s differ", stack)
+	}
+}

@@ -3,12 +3,75 @@ package stacks
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hybridcloud/platform/components/data"
+	"github.com/hybridcloud/platform/components/doks"
+	"github.com/hybridcloud/platform/components/network"
 	"github.com/hybridcloud/platform/internal/config"
 )
 
 // Prod is the DigitalOcean side: network, DOKS and the data services.
 func Prod(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
+	prefix := "hybrid-" + cfg.Stack
+	net, err := network.New(ctx, "network", &network.Args{
+		Prefix:            prefix,
+		Network:           cfg.Network,
+		Gateway:           cfg.Gateway,
+		GatewayPrivateKey: cfg.Secrets.WireguardGatewayPrivateKey,
+	})
+	if err != nil {
+		return nil, err
+	}
+	cluster, err := doks.New(ctx, "doks", &doks.Args{
+		Prefix:           prefix,
+		Region:           cfg.Network.Region,
+		Doks:             cfg.Doks,
+		Registry:         cfg.Registry,
+		PodCidr:          cfg.Network.DoksPodCidr,
+		ServiceCidr:      cfg.Network.DoksServiceCidr,
+		VpcID:            net.VpcID,
+		GatewayPrivateIP: net.GatewayPrivateIP,
+		OnpremCidr:       cfg.Network.OnpremCidr,
+		Token:            cfg.Secrets.DoksToken,
+	})
+	if err != nil {
+		return nil, err
+	}
+	svc, err := data.New(ctx, "data", &data.Args{
+		Prefix:           prefix,
+		Region:           cfg.Network.Region,
+		Spaces:           cfg.Spaces,
+		Database:         cfg.Database,
+		VpcID:            net.VpcID,
+		ClusterID:        cluster.ClusterID,
+		GatewayDropletID: net.GatewayDropletID,
+	})
+	if err != nil {
+		return nil, err
+	}
+
 	return pulumi.Map{
 		"addressPlan": addressPlan(cfg),
+		// read by the onprem stack
+		"gatewayEndpoint":      net.GatewayEndpoint,
+		"gatewayPublicKey":     net.GatewayPublicKey,
+		"gatewayTunnelIp":      net.GatewayTunnelIP,
+		"onpremRoutes":         net.OnpremRoutes,
+		"registryServer":       cluster.RegistryServer,
+		"registryEndpoint":     cluster.RegistryEndpoint,
+		"registryDockerConfig": cluster.RegistryDockerConfig,
+		"spacesEndpoint":       svc.SpacesEndpoint,
+		"buckets":              svc.Buckets,
+		"spacesCredentials":    svc.Credentials,
+		// for operators
+		"vpcId":             net.VpcID,
+		"gatewayPublicIp":   net.GatewayPublicIP,
+		"gatewayPrivateIp":  net.GatewayPrivateIP,
+		"clusterId":         cluster.ClusterID,
+		"clusterEndpoint":   cluster.Endpoint,
+		"kubeconfig":        cluster.Kubeconfig,
+		"databaseUri":       svc.DatabaseURI,
+		"databasePassword":  svc.DatabasePassword,
+		"databaseHost":      svc.DatabaseHost,
+		"databaseClusterId": svc.DatabaseClusterID,
 	}, nil
 }

@@ -18,7 +18,7 @@ import (
 type badConfig struct {
 	name   string
 	stack  string
-	key    string         // config object to change
+	key    string // config object to change
 	mutate func(m map[string]any)
 	set    map[string]string // whole-value overrides instead of mutate
 	secret map[string]string // secret overrides
@@ -42,8 +42,6 @@ func node(i int, k string, v any) func(map[string]any) {
 		m["nodes"].([]any)[i].(map[string]any)[k] = v
 	}
 }
-
-const validWG = "YL1hzAu4z4mnyTW4Ntq5fK5O1UxGPK6bNoRjVqIl+0g="
 
 var badConfigs = []badConfig{
 	// network (address plan)

@@ -8,11 +8,16 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
+	"github.com/hybridcloud/platform/internal/mockcloud"
 	"github.com/hybridcloud/platform/internal/plan"
 )
 
@@ -63,4 +68,78 @@ func mustRun(t testing.TB, opts plan.Options) *plan.Result {
 	res, err := runStack(t, opts)
 	require.NoError(t, err)
 	return res
+}
+
+// walk follows a dotted property path (a.b[0].c) through recorded inputs,
+// unwrapping secrets and outputs on the way. secret reports whether any
+// step was secret.
+func walk(t testing.TB, m resource.PropertyMap, path string) (v resource.PropertyValue, secret bool) {
+	t.Helper()
+	v = resource.NewObjectProperty(m)
+	for _, part := range strings.Split(path, ".") {
+		name, idx := part, -1
+		if i := strings.Index(part, "["); i >= 0 {
+			name = part[:i]
+			n, err := strconv.Atoi(strings.TrimSuffix(part[i+1:], "]"))
+			require.NoError(t, err, "bad path %s", path)
+			idx = n
+		}
+		v, secret = unwrap(v, secret)
+		require.True(t, v.IsObject(), "%s: %s is not an object", path, name)
+		next, ok := v.ObjectValue()[resource.PropertyKey(name)]
+		require.True(t, ok, "%s: no property %s", path, name)
+		v = next
+		if idx >= 0 {
+			v, secret = unwrap(v, secret)
+			require.True(t, v.IsArray() && idx < len(v.ArrayValue()), "%s: no element %d", path, idx)
+			v = v.ArrayValue()[idx]
+		}
+	}
+	return unwrap(v, secret)
+}
+
+func unwrap(v resource.PropertyValue, secret bool) (resource.PropertyValue, bool) {
+	for {
+		switch {
+		case v.IsSecret():
+			v, secret = v.SecretValue().Element, true
+		case v.IsOutput():
+			o := v.OutputValue()
+			v, secret = o.Element, secret || o.Secret
+		default:
+			return v, secret
+		}
+	}
+}
+
+// in returns the plain Go value of an input path (numbers are float64).
+func in(t testing.TB, r *mockcloud.Resource, path string) any {
+	t.Helper()
+	require.NotNil(t, r)
+	v, _ := walk(t, r.Inputs, path)
+	return v.Mappable()
+}
+
+// secretIn reports whether an input path is secret.
+func secretIn(t testing.TB, r *mockcloud.Resource, path string) bool {
+	t.Helper()
+	require.NotNil(t, r)
+	_, s := walk(t, r.Inputs, path)
+	return s
+}
+
+// one returns the single resource of a type, failing if there is not exactly one.
+func one(t testing.TB, res *plan.Result, typ string) *mockcloud.Resource {
+	t.Helper()
+	all := res.Cloud.ByType(typ)
+	require.Len(t, all, 1, "want exactly one %s", typ)
+	return all[0]
+}
+
+// named returns the resource of a type and logical name.
+func named(t testing.TB, res *plan.Result, typ, name string) *mockcloud.Resource {
+	t.Helper()
+	r := res.Cloud.Get(typ, name)
+	require.NotNil(t, r, "no %s named %s", typ, name)
+	return r
 }

@@ -68,7 +68,8 @@ func (c *Cloud) respond(r *Resource, importID string) (string, resource.Property
 
 	case "digitalocean:index/kubernetesCluster:KubernetesCluster":
 		endpoint := "https://" + id + ".k8s.ondigitalocean.com"
-		ca := fakePEM("CERTIFICATE", "doks-ca:"+id)
+		// DOKS reports the CA as base64 PEM (certificate-authority-data).
+		ca := base64.StdEncoding.EncodeToString([]byte(fakePEM("CERTIFICATE", "doks-ca:"+id)))
 		set("endpoint", endpoint)
 		set("ipv4Address", publicIP(n+2))
 		set("clusterUrn", "do:kubernetes:"+id)
@@ -80,6 +81,8 @@ func (c *Cloud) respond(r *Resource, importID string) (string, resource.Property
 			"token":                "doks-token-" + hexID("token:"+id, 40),
 			"expiresAt":            "2099-01-01T00:00:00Z",
 			"rawConfig":            kubeconfig(endpoint, ca, r.Name, "token: doks-token-"+hexID("token:"+id, 40)),
+			"clientCertificate":    "",
+			"clientKey":            "",
 		}})
 		if pool, ok := in["nodePool"]; ok && pool.IsObject() {
 			p := pool.ObjectValue().Copy()
@@ -160,7 +163,7 @@ func (c *Cloud) respond(r *Resource, importID string) (string, resource.Property
 		ca := fakePEM("CERTIFICATE", "talos-k8s-ca:"+id)
 		cert := fakePEM("CERTIFICATE", "talos-k8s-admin:"+id)
 		key := fakePEM("EC PRIVATE KEY", "talos-k8s-admin-key:"+id)
-		set("kubeconfigRaw", kubeconfig(host, ca, "admin@talos",
+		set("kubeconfigRaw", kubeconfig(host, base64.StdEncoding.EncodeToString([]byte(ca)), "admin@talos",
 			"client-certificate-data: "+base64.StdEncoding.EncodeToString([]byte(cert))+
 				"\n    client-key-data: "+base64.StdEncoding.EncodeToString([]byte(key))))
 		set("kubernetesClientConfiguration", map[string]any{
@@ -220,7 +223,8 @@ func fakePEM(kind, s string) string {
 	return "-----BEGIN " + kind + "-----\n" + body + "\n-----END " + kind + "-----\n"
 }
 
-func kubeconfig(server, ca, name, userAuth string) string {
+// kubeconfig renders a kubeconfig; caData is base64 PEM.
+func kubeconfig(server, caData, name, userAuth string) string {
 	return fmt.Sprintf(`apiVersion: v1
 kind: Config
 clusters:
@@ -238,7 +242,7 @@ users:
 - name: %[3]s-admin
   user:
     %[4]s
-`, server, base64.StdEncoding.EncodeToString([]byte(ca)), name, userAuth)
+`, server, caData, name, userAuth)
 }
 
 func talosMachineSecrets(id string) map[string]any {

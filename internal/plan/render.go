@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -226,6 +227,8 @@ func keySettings(res *mockcloud.Resource) []string {
 			}
 			out = append(out, prefix+"="+truncate(t, 90))
 		case nil:
+		case float64:
+			out = append(out, prefix+"="+strconv.FormatFloat(t, 'f', -1, 64))
 		default:
 			out = append(out, fmt.Sprintf("%s=%v", prefix, t))
 		}

@@ -1,0 +1,76 @@
+package doks
+
+import (
+	"github.com/pulumi/pulumi-digitalocean/sdk/v4/go/digitalocean"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hybridcloud/platform/internal/config"
+)
+
+// newCluster declares the cluster in the VPC with its default pool, and any
+// extra pools. Registry integration is ordered after the registry exists.
+func newCluster(ctx *pulumi.Context, name string, args *Args, registry *digitalocean.ContainerRegistry, parent pulumi.ResourceOption) (*digitalocean.KubernetesCluster, error) {
+	d := args.Doks
+	opts := []pulumi.ResourceOption{parent, pulumi.Protect(true), pulumi.DependsOn([]pulumi.Resource{registry})}
+	if d.AutoUpgrade {
+		// DigitalOcean applies patch releases itself: the pinned version is
+		// the one created with, and later upgrades are not drift.
+		opts = append(opts, pulumi.IgnoreChanges([]string{"version"}))
+	}
+	pool := d.NodePool
+	cluster, err := digitalocean.NewKubernetesCluster(ctx, name, &digitalocean.KubernetesClusterArgs{
+		Name:          pulumi.String(args.Prefix + "-doks"),
+		Region:        pulumi.String(args.Region),
+		Version:       pulumi.String(d.Version),
+		VpcUuid:       args.VpcID,
+		ClusterSubnet: pulumi.String(args.PodCidr),
+		ServiceSubnet: pulumi.String(args.ServiceCidr),
+		Ha:            pulumi.Bool(d.HA),
+		AutoUpgrade:   pulumi.Bool(d.AutoUpgrade),
+		SurgeUpgrade:  pulumi.Bool(d.SurgeUpgrade),
+		MaintenancePolicy: &digitalocean.KubernetesClusterMaintenancePolicyArgs{
+			Day:       pulumi.String(d.Maintenance.Day),
+			StartTime: pulumi.String(d.Maintenance.StartTime),
+		},
+		RegistryIntegration: pulumi.Bool(true),
+		RoutingAgent:        &digitalocean.KubernetesClusterRoutingAgentArgs{Enabled: pulumi.Bool(true)},
+		ControlPlaneFirewall: &digitalocean.KubernetesClusterControlPlaneFirewallArgs{
+			Enabled:          pulumi.Bool(true),
+			AllowedAddresses: pulumi.ToStringArray(d.ControlPlaneAllowedCidrs),
+		},
+		NodePool: digitalocean.KubernetesClusterNodePoolArgs{
+			Name:      pulumi.String(pool.Name),
+			Size:      pulumi.String(pool.Size),
+			AutoScale: pulumi.Bool(true),
+			MinNodes:  pulumi.Int(pool.MinNodes),
+			MaxNodes:  pulumi.Int(pool.MaxNodes),
+			Labels:    pulumi.ToStringMap(pool.Labels),
+			Tags:      pulumi.ToStringArray(pool.Tags),
+		},
+		Tags:                          pulumi.StringArray{pulumi.String(args.Prefix)},
+		DestroyAllAssociatedResources: pulumi.Bool(false),
+	}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range d.ExtraPools {
+		if err := newPool(ctx, name, cluster, p, parent); err != nil {
+			return nil, err
+		}
+	}
+	return cluster, nil
+}
+
+func newPool(ctx *pulumi.Context, name string, cluster *digitalocean.KubernetesCluster, p config.NodePool, parent pulumi.ResourceOption) error {
+	_, err := digitalocean.NewKubernetesNodePool(ctx, name+"-pool-"+p.Name, &digitalocean.KubernetesNodePoolArgs{
+		ClusterId: cluster.ID(),
+		Name:      pulumi.String(p.Name),
+		Size:      pulumi.String(p.Size),
+		AutoScale: pulumi.Bool(true),
+		MinNodes:  pulumi.Int(p.MinNodes),
+		MaxNodes:  pulumi.Int(p.MaxNodes),
+		Labels:    pulumi.ToStringMap(p.Labels),
+		Tags:      pulumi.ToStringArray(p.Tags),
+	}, parent)
+	return err
+}

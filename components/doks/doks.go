@@ -1,0 +1,136 @@
+// Package doks is the DigitalOcean Kubernetes cluster: the cluster and its
+// node pools, the route toward on-prem through the WireGuard gateway, the
+// container registry, and a Kubernetes provider for the platform layer.
+package doks
+
+import (
+	"errors"
+
+	"github.com/pulumi/pulumi-digitalocean/sdk/v4/go/digitalocean"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hybridcloud/platform/internal/config"
+)
+
+// Args configures the DoksCluster.
+type Args struct {
+	// Prefix names the DigitalOcean resources, e.g. "hybrid-prod".
+	Prefix   string
+	Region   string
+	Doks     config.Doks
+	Registry config.Registry
+	// PodCidr and ServiceCidr are the cluster's subnets from the address plan.
+	PodCidr, ServiceCidr string
+	VpcID                pulumi.StringInput
+	// GatewayPrivateIP is the next hop toward OnpremCidr.
+	GatewayPrivateIP pulumi.StringInput
+	OnpremCidr       string
+	// Token is a DO API token with Kubernetes scope: the Kubernetes provider
+	// authenticates with it (see provider.go).
+	Token config.Secret
+}
+
+// DoksCluster is a DOKS cluster with its registry.
+type DoksCluster struct {
+	pulumi.ResourceState
+
+	ClusterID pulumi.StringOutput `pulumi:"clusterId"`
+	Endpoint  pulumi.StringOutput `pulumi:"endpoint"`
+	// Kubeconfig authenticates with the long-lived token; it is a secret.
+	Kubeconfig pulumi.StringOutput `pulumi:"kubeconfig"`
+	// RegistryEndpoint is e.g. registry.digitalocean.com/NAME.
+	RegistryEndpoint pulumi.StringOutput `pulumi:"registryEndpoint"`
+	RegistryServer   pulumi.StringOutput `pulumi:"registryServer"`
+	// RegistryDockerConfig is a read-only .dockerconfigjson for clusters
+	// outside DigitalOcean (on-prem); it is a secret.
+	RegistryDockerConfig pulumi.StringOutput `pulumi:"registryDockerConfig"`
+
+	// Provider deploys into the cluster. It is not an output.
+	Provider *kubernetes.Provider
+}
+
+// New declares the registry, the cluster, extra node pools, the route toward
+// on-prem and the Kubernetes provider.
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*DoksCluster, error) {
+	if err := args.check(); err != nil {
+		return nil, err
+	}
+	d := &DoksCluster{}
+	if err := ctx.RegisterComponentResource("hybrid:doks:DoksCluster", name, d, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(d)
+
+	registry, creds, err := newRegistry(ctx, name, args, parent)
+	if err != nil {
+		return nil, err
+	}
+	cluster, err := newCluster(ctx, name, args, registry, parent)
+	if err != nil {
+		return nil, err
+	}
+	provider, kubeconfig, err := newProvider(ctx, name, cluster, args.Token, parent)
+	if err != nil {
+		return nil, err
+	}
+	if err := newOnpremRoute(ctx, name, args, provider, parent); err != nil {
+		return nil, err
+	}
+
+	d.ClusterID = cluster.ID().ToStringOutput()
+	d.Endpoint = cluster.Endpoint
+	d.Kubeconfig = kubeconfig
+	d.RegistryEndpoint = registry.Endpoint
+	d.RegistryServer = registry.ServerUrl
+	d.RegistryDockerConfig = pulumi.ToSecret(creds.DockerCredentials).(pulumi.StringOutput)
+	d.Provider = provider
+	if err := ctx.RegisterResourceOutputs(d, pulumi.Map{
+		"clusterId":            d.ClusterID,
+		"endpoint":             d.Endpoint,
+		"kubeconfig":           d.Kubeconfig,
+		"registryEndpoint":     d.RegistryEndpoint,
+		"registryServer":       d.RegistryServer,
+		"registryDockerConfig": d.RegistryDockerConfig,
+	}); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func (a *Args) check() error {
+	switch {
+	case a == nil:
+		return errors.New("doks: args are required")
+	case a.Prefix == "" || a.Region == "":
+		return errors.New("doks: Prefix and Region are required")
+	case a.VpcID == nil || a.GatewayPrivateIP == nil:
+		return errors.New("doks: VpcID and GatewayPrivateIP are required (from the Network component)")
+	case a.PodCidr == "" || a.ServiceCidr == "" || a.OnpremCidr == "":
+		return errors.New("doks: PodCidr, ServiceCidr and OnpremCidr are required")
+	case a.Token.Key() == "":
+		return errors.New("doks: Token is required")
+	}
+	return nil
+}
+
+// newRegistry declares the account's container registry and read-only docker
+// credentials for pulling from outside DigitalOcean.
+func newRegistry(ctx *pulumi.Context, name string, args *Args, parent pulumi.ResourceOption) (*digitalocean.ContainerRegistry, *digitalocean.ContainerRegistryDockerCredentials, error) {
+	registry, err := digitalocean.NewContainerRegistry(ctx, name+"-registry", &digitalocean.ContainerRegistryArgs{
+		Name:                 pulumi.String(args.Registry.Name),
+		SubscriptionTierSlug: pulumi.String(args.Registry.Tier),
+		Region:               pulumi.String(args.Registry.Region),
+	}, parent, pulumi.Protect(true))
+	if err != nil {
+		return nil, nil, err
+	}
+	creds, err := digitalocean.NewContainerRegistryDockerCredentials(ctx, name+"-registry-pull", &digitalocean.ContainerRegistryDockerCredentialsArgs{
+		RegistryName: registry.Name,
+		Write:        pulumi.Bool(false),
+	}, parent, pulumi.AdditionalSecretOutputs([]string{"dockerCredentials"}))
+	if err != nil {
+		return nil, nil, err
+	}
+	return registry, creds, nil
+}

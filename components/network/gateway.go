@@ -1,0 +1,118 @@
+package network
+
+import (
+	"net/netip"
+	"strconv"
+
+	"github.com/pulumi/pulumi-digitalocean/sdk/v4/go/digitalocean"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+type gateway struct {
+	droplet    *digitalocean.Droplet
+	reservedIP *digitalocean.ReservedIp
+}
+
+// newGateway declares the WireGuard gateway Droplet, its reserved IP (a
+// stable endpoint across Droplet replacements: a change of user data
+// replaces the Droplet) and its firewall.
+func newGateway(ctx *pulumi.Context, name string, args *Args, vpc *digitalocean.Vpc,
+	gwTunnel, onpremTunnel netip.Addr, parent pulumi.ResourceOption,
+) (*gateway, error) {
+	n := args.Network
+	// The cloud-init document holds the private key: it is a secret.
+	userData := args.GatewayPrivateKey.Output().ApplyT(func(key string) string {
+		return cloudInit(wireguardConfig{
+			PrivateKey:      key,
+			Address:         netip.PrefixFrom(gwTunnel, mustPrefix(n.TunnelCidr).Bits()).String(),
+			ListenPort:      n.WireguardPort,
+			PeerPublicKey:   n.OnpremWireguardPublicKey,
+			PeerEndpoint:    netip.AddrPortFrom(netip.MustParseAddr(n.OnpremPublicIP), uint16(n.WireguardPort)).String(),
+			PeerAllowedIPs:  []string{n.OnpremCidr, netip.PrefixFrom(onpremTunnel, 32).String()},
+			CloudRanges:     []string{n.VpcCidr, n.DoksPodCidr},
+			OnpremRange:     n.OnpremCidr,
+			KeepaliveSecond: 25,
+		})
+	}).(pulumi.StringOutput)
+
+	sshKeys := pulumi.ToStringArray(args.Gateway.SSHKeyIDs)
+	droplet, err := digitalocean.NewDroplet(ctx, name+"-gateway", &digitalocean.DropletArgs{
+		Name:             pulumi.String(args.Prefix + "-wg-gateway"),
+		Region:           pulumi.String(n.Region),
+		Size:             pulumi.String(args.Gateway.Size),
+		Image:            pulumi.String(args.Gateway.Image),
+		VpcUuid:          vpc.ID(),
+		UserData:         pulumi.ToSecret(userData).(pulumi.StringOutput),
+		SshKeys:          sshKeys,
+		Monitoring:       pulumi.Bool(true),
+		DropletAgent:     pulumi.Bool(true),
+		GracefulShutdown: pulumi.Bool(true),
+		Ipv6:             pulumi.Bool(false),
+		Tags:             pulumi.StringArray{pulumi.String(args.Prefix), pulumi.String("wireguard-gateway")},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	reservedIP, err := digitalocean.NewReservedIp(ctx, name+"-gateway-ip", &digitalocean.ReservedIpArgs{
+		Region: pulumi.String(n.Region),
+	}, parent, pulumi.Protect(true))
+	if err != nil {
+		return nil, err
+	}
+	dropletID := droplet.ID().ToStringOutput().ApplyT(strconv.Atoi).(pulumi.IntOutput)
+	if _, err := digitalocean.NewReservedIpAssignment(ctx, name+"-gateway-ip-assignment", &digitalocean.ReservedIpAssignmentArgs{
+		IpAddress: reservedIP.IpAddress,
+		DropletId: dropletID,
+	}, parent); err != nil {
+		return nil, err
+	}
+
+	if _, err := digitalocean.NewFirewall(ctx, name+"-gateway-fw", &digitalocean.FirewallArgs{
+		Name:          pulumi.String(args.Prefix + "-wg-gateway"),
+		DropletIds:    pulumi.IntArray{dropletID},
+		InboundRules:  inboundRules(args),
+		OutboundRules: outboundRules(),
+	}, parent); err != nil {
+		return nil, err
+	}
+	return &gateway{droplet: droplet, reservedIP: reservedIP}, nil
+}
+
+// inboundRules admits WireGuard only from the on-prem public address, the
+// traffic the gateway forwards for the VPC and DOKS pods, and SSH only from
+// configured ranges (closed when none).
+func inboundRules(args *Args) digitalocean.FirewallInboundRuleArray {
+	n := args.Network
+	cloud := pulumi.StringArray{pulumi.String(n.VpcCidr), pulumi.String(n.DoksPodCidr)}
+	rules := digitalocean.FirewallInboundRuleArray{
+		digitalocean.FirewallInboundRuleArgs{
+			Protocol:        pulumi.String("udp"),
+			PortRange:       pulumi.String(strconv.Itoa(n.WireguardPort)),
+			SourceAddresses: pulumi.StringArray{pulumi.String(n.OnpremPublicIP + "/32")},
+		},
+		digitalocean.FirewallInboundRuleArgs{Protocol: pulumi.String("tcp"), PortRange: pulumi.String("1-65535"), SourceAddresses: cloud},
+		digitalocean.FirewallInboundRuleArgs{Protocol: pulumi.String("udp"), PortRange: pulumi.String("1-65535"), SourceAddresses: cloud},
+		// ICMP from the VPC: the DOKS routing agent pings its gateways.
+		digitalocean.FirewallInboundRuleArgs{Protocol: pulumi.String("icmp"), SourceAddresses: cloud},
+	}
+	if len(args.Gateway.SSHAllowedCidrs) > 0 {
+		rules = append(rules, digitalocean.FirewallInboundRuleArgs{
+			Protocol:        pulumi.String("tcp"),
+			PortRange:       pulumi.String("22"),
+			SourceAddresses: pulumi.ToStringArray(args.Gateway.SSHAllowedCidrs),
+		})
+	}
+	return rules
+}
+
+func outboundRules() digitalocean.FirewallOutboundRuleArray {
+	anywhere := pulumi.StringArray{pulumi.String("0.0.0.0/0"), pulumi.String("::/0")}
+	return digitalocean.FirewallOutboundRuleArray{
+		digitalocean.FirewallOutboundRuleArgs{Protocol: pulumi.String("tcp"), PortRange: pulumi.String("1-65535"), DestinationAddresses: anywhere},
+		digitalocean.FirewallOutboundRuleArgs{Protocol: pulumi.String("udp"), PortRange: pulumi.String("1-65535"), DestinationAddresses: anywhere},
+		digitalocean.FirewallOutboundRuleArgs{Protocol: pulumi.String("icmp"), DestinationAddresses: anywhere},
+	}
+}
+
+func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }

@@ -1,0 +1,379 @@
+package tests
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+
+	"github.com/hybridcloud/platform/internal/config"
+	"github.com/hybridcloud/platform/internal/mockcloud"
+	"github.com/hybridcloud/platform/internal/plan"
+	"github.com/hybridcloud/platform/internal/wgkey"
+)
+
+const (
+	tVpc        = "digitalocean:index/vpc:Vpc"
+	tDroplet    = "digitalocean:index/droplet:Droplet"
+	tReservedIP = "digitalocean:index/reservedIp:ReservedIp"
+	tAssign     = "digitalocean:index/reservedIpAssignment:ReservedIpAssignment"
+	tFirewall   = "digitalocean:index/firewall:Firewall"
+	tCluster    = "digitalocean:index/kubernetesCluster:KubernetesCluster"
+	tPool       = "digitalocean:index/kubernetesNodePool:KubernetesNodePool"
+	tRegistry   = "digitalocean:index/containerRegistry:ContainerRegistry"
+	tRegCreds   = "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials"
+	tSpacesKey  = "digitalocean:index/spacesKey:SpacesKey"
+	tBucket     = "digitalocean:index/spacesBucket:SpacesBucket"
+	tPolicy     = "digitalocean:index/spacesBucketPolicy:SpacesBucketPolicy"
+	tDB         = "digitalocean:index/databaseCluster:DatabaseCluster"
+	tDBConfig   = "digitalocean:index/databasePostgresqlConfig:DatabasePostgresqlConfig"
+	tDBFirewall = "digitalocean:index/databaseFirewall:DatabaseFirewall"
+	tDBDb       = "digitalocean:index/databaseDb:DatabaseDb"
+	tDBUser     = "digitalocean:index/databaseUser:DatabaseUser"
+	tDBPool     = "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool"
+	tDOProvider = "pulumi:providers:digitalocean"
+	tK8sProv    = "pulumi:providers:kubernetes"
+	tRoute      = "kubernetes:networking.doks.digitalocean.com/v1alpha1:Route"
+)
+
+func prod(t *testing.T) *plan.Result {
+	t.Helper()
+	return mustRun(t, plan.Options{Stack: "prod"})
+}
+
+func TestProdSettings(t *testing.T) {
+	res := prod(t)
+	vpc := one(t, res, tVpc)
+	cluster := one(t, res, tCluster)
+	droplet := one(t, res, tDroplet)
+	for _, tc := range []struct {
+		typ, path string
+		want      any
+	}{
+		{tVpc, "region", "nyc3"},
+		{tVpc, "ipRange", "10.100.0.0/16"},
+		{tCluster, "region", "nyc3"},
+		{tCluster, "version", "1.33.1-do.3"},
+		{tCluster, "vpcUuid", vpc.ID},
+		{tCluster, "clusterSubnet", "10.244.0.0/16"},
+		{tCluster, "serviceSubnet", "10.245.0.0/16"},
+		{tCluster, "ha", true},
+		{tCluster, "autoUpgrade", true},
+		{tCluster, "surgeUpgrade", true},
+		{tCluster, "maintenancePolicy.day", "sunday"},
+		{tCluster, "maintenancePolicy.startTime", "04:00"},
+		{tCluster, "registryIntegration", true},
+		{tCluster, "routingAgent.enabled", true},
+		{tCluster, "controlPlaneFirewall.enabled", true},
+		{tCluster, "controlPlaneFirewall.allowedAddresses", []any{"203.0.113.0/24", "198.51.100.0/24"}},
+		{tCluster, "nodePool.autoScale", true},
+		{tCluster, "nodePool.minNodes", 3.0},
+		{tCluster, "nodePool.maxNodes", 6.0},
+		{tCluster, "nodePool.size", "s-4vcpu-8gb"},
+		{tCluster, "nodePool.labels.workload", "general"},
+		{tCluster, "nodePool.tags", []any{"prod", "doks"}},
+		{tDroplet, "vpcUuid", vpc.ID},
+		{tDroplet, "size", "s-1vcpu-1gb"},
+		{tDroplet, "image", "ubuntu-24-04-x64"},
+		{tDroplet, "monitoring", true},
+		{tAssign, "dropletId", mustFloat(t, droplet.ID)},
+		{tRegistry, "name", "hybrid-platform"},
+		{tRegistry, "subscriptionTierSlug", "basic"},
+		{tRegistry, "region", "nyc3"},
+		{tRegCreds, "write", false},
+		{tDB, "engine", "pg"},
+		{tDB, "version", "16"},
+		{tDB, "size", "db-s-2vcpu-4gb"},
+		{tDB, "nodeCount", 2.0},
+		{tDB, "region", "nyc3"},
+		{tDB, "privateNetworkUuid", vpc.ID},
+		{tDB, "maintenanceWindows[0].day", "sunday"},
+		{tDB, "maintenanceWindows[0].hour", "03:00"},
+		{tDBConfig, "backupHour", 2.0},
+		{tDBDb, "name", "app"},
+		{tDBUser, "name", "app"},
+		{tDBPool, "mode", "transaction"},
+		{tDBPool, "size", 20.0},
+		{tDBPool, "dbName", "app"},
+		{tDBPool, "user", "app"},
+		{tDBFirewall, "rules[0].type", "k8s"},
+		{tDBFirewall, "rules[0].value", cluster.ID},
+		{tDBFirewall, "rules[1].type", "droplet"},
+		{tDBFirewall, "rules[1].value", droplet.ID},
+		{tRoute, "spec.destinations", []any{"192.168.0.0/16"}},
+		{tRoute, "spec.gateways", []any{droplet.Outputs["ipv4AddressPrivate"].StringValue()}},
+	} {
+		t.Run(tc.typ+"/"+tc.path, func(t *testing.T) {
+			assert.Equal(t, tc.want, in(t, one(t, res, tc.typ), tc.path))
+		})
+	}
+	assert.Contains(t, cluster.IgnoreChanges, "version", "auto-upgraded version must be ignored in diffs")
+}
+
+func mustFloat(t *testing.T, s string) float64 {
+	t.Helper()
+	var f float64
+	require.NoError(t, json.Unmarshal([]byte(s), &f))
+	return f
+}
+
+func TestGatewayFirewall(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		ssh     []any
+		wantSSH bool
+	}{
+		{name: "ssh closed by default", ssh: []any{}, wantSSH: false},
+		{name: "ssh open to a configured range", ssh: []any{"198.51.100.7/32"}, wantSSH: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			gw := stackObject(t, "prod", "gateway")
+			gw["sshAllowedCidrs"] = tc.ssh
+			res := mustRun(t, plan.Options{Stack: "prod", Set: map[string]string{"gateway": toJSON(t, gw)}})
+			fw := one(t, res, tFirewall)
+			droplet := one(t, res, tDroplet)
+			assert.Equal(t, []any{mustFloat(t, droplet.ID)}, in(t, fw, "dropletIds"))
+			rules := in(t, fw, "inboundRules").([]any)
+			var wireguard, ssh []map[string]any
+			for _, r := range rules {
+				rule := r.(map[string]any)
+				switch {
+				case rule["protocol"] == "udp" && rule["portRange"] == "51820":
+					wireguard = append(wireguard, rule)
+				case rule["portRange"] == "22" || rule["portRange"] == "1-65535" && rule["protocol"] == "tcp" && !cloudOnly(rule):
+					ssh = append(ssh, rule)
+				}
+				for _, src := range rule["sourceAddresses"].([]any) {
+					assert.NotEqual(t, "0.0.0.0/0", src, "no inbound rule may be open to the world: %v", rule)
+				}
+			}
+			require.Len(t, wireguard, 1)
+			assert.Equal(t, []any{"203.0.113.10/32"}, wireguard[0]["sourceAddresses"], "WireGuard only from the on-prem public address")
+			if tc.wantSSH {
+				require.Len(t, ssh, 1)
+				assert.Equal(t, tc.ssh, ssh[0]["sourceAddresses"])
+			} else {
+				assert.Empty(t, ssh)
+			}
+		})
+	}
+}
+
+func cloudOnly(rule map[string]any) bool {
+	for _, s := range rule["sourceAddresses"].([]any) {
+		if s != "10.100.0.0/16" && s != "10.244.0.0/16" {
+			return false
+		}
+	}
+	return true
+}
+
+func TestGatewayCloudInit(t *testing.T) {
+	res := prod(t)
+	droplet := one(t, res, tDroplet)
+	require.True(t, secretIn(t, droplet, "userData"), "user data holds the WireGuard private key: it must be secret")
+	var doc struct {
+		Packages   []string `yaml:"packages"`
+		WriteFiles []struct {
+			Path    string `yaml:"path"`
+			Content string `yaml:"content"`
+		} `yaml:"write_files"`
+		Runcmd []string `yaml:"runcmd"`
+	}
+	userData := in(t, droplet, "userData").(string)
+	require.True(t, strings.HasPrefix(userData, "#cloud-config\n"))
+	require.NoError(t, yaml.Unmarshal([]byte(userData), &doc))
+	assert.Contains(t, doc.Packages, "wireguard")
+	files := map[string]string{}
+	for _, f := range doc.WriteFiles {
+		files[f.Path] = f.Content
+	}
+	assert.Contains(t, files["/etc/sysctl.d/99-wireguard-forward.conf"], "net.ipv4.ip_forward = 1")
+	wg := files["/etc/wireguard/wg0.conf"]
+	gatewayKey := standIn(t, "wireguardGatewayPrivateKey")
+	for _, want := range []string{
+		"Address = 10.250.0.1/30",
+		"ListenPort = 51820",
+		"PrivateKey = " + gatewayKey,
+		"PublicKey = 2oHBNEhXRJo3+BGC3PBJZlNWfxBCmnvatRRsW6GcMTA=",
+		"Endpoint = 203.0.113.10:51820",
+		"AllowedIPs = 192.168.0.0/16, 10.250.0.2/32",
+		"PersistentKeepalive = 25",
+		"iptables -t nat -A POSTROUTING -s 10.100.0.0/16 -o %i -j MASQUERADE",
+		"iptables -t nat -A POSTROUTING -s 192.168.0.0/16 ! -o %i -j MASQUERADE",
+	} {
+		assert.Contains(t, wg, want)
+	}
+	assert.Contains(t, doc.Runcmd, "systemctl enable --now wg-quick@wg0")
+
+	// The public key is derived from the configured private key, not generated.
+	pub, err := wgkey.PublicKey(gatewayKey)
+	require.NoError(t, err)
+	assert.Equal(t, pub, res.Outputs["gatewayPublicKey"].Value)
+	assert.Equal(t, []string{"10.100.0.0/16", "10.244.0.0/16", "10.250.0.0/30"}, res.Outputs["onpremRoutes"].Value)
+}
+
+func standIn(t *testing.T, key string) string {
+	t.Helper()
+	for _, s := range config.SecretSpecs {
+		if s.Key == key {
+			return s.StandIn()
+		}
+	}
+	t.Fatalf("no secret %s", key)
+	return ""
+}
+
+func TestProdWiring(t *testing.T) {
+	res := prod(t)
+	registry := one(t, res, tRegistry)
+	cluster := one(t, res, tCluster)
+	assert.Contains(t, cluster.DependsOn, registry.URN, "registry integration must be ordered after the registry")
+
+	// Buckets and bucket policies go through the provider that carries the
+	// provisioning Spaces key.
+	spacesProvider := one(t, res, tDOProvider)
+	provisioner := named(t, res, tSpacesKey, "data-spaces-provisioner")
+	assert.Equal(t, provisioner.Outputs["accessKey"].StringValue(), in(t, spacesProvider, "spacesAccessId"))
+	assert.True(t, secretIn(t, spacesProvider, "spacesSecretKey"))
+	for _, typ := range []string{tBucket, tPolicy} {
+		for _, r := range res.Cloud.ByType(typ) {
+			assert.Equal(t, spacesProvider.URN, r.Provider, "%s %s must use the Spaces-key provider", typ, r.Name)
+		}
+	}
+	// Each consumer key is granted only its own bucket, read-write.
+	for consumer, bucket := range map[string]string{
+		"app": "hybrid-platform-prod-app", "velero": "hybrid-platform-prod-backups", "loki": "hybrid-platform-prod-logs",
+	} {
+		key := named(t, res, tSpacesKey, "data-"+consumer+"-key")
+		assert.Equal(t, []any{map[string]any{"bucket": bucket, "permission": "readwrite"}}, in(t, key, "grants"))
+		b := named(t, res, tBucket, "data-"+consumer+"-bucket")
+		assert.Equal(t, "private", in(t, b, "acl"))
+		assert.Equal(t, true, in(t, b, "versioning.enabled"))
+		assert.Equal(t, 30.0, in(t, b, "lifecycleRules[0].noncurrentVersionExpiration.days"))
+		assert.Equal(t, 7.0, in(t, b, "lifecycleRules[0].abortIncompleteMultipartUploadDays"))
+		assert.Equal(t, false, in(t, b, "forceDestroy"))
+		policy := in(t, named(t, res, tPolicy, "data-"+consumer+"-policy"), "policy").(string)
+		assert.Contains(t, policy, `"aws:SecureTransport":"false"`)
+		assert.Contains(t, policy, "arn:aws:s3:::"+bucket+"/*")
+	}
+	// The route and everything in the cluster use the DOKS provider.
+	k8s := one(t, res, tK8sProv)
+	assert.Equal(t, k8s.URN, one(t, res, tRoute).Provider)
+	assert.Equal(t, cluster.ID, in(t, k8s, "clusterIdentifier"), "a new token must not replace the provider")
+	kubeconfig := in(t, k8s, "kubeconfig").(string)
+	assert.Contains(t, kubeconfig, "token: "+standIn(t, "doksToken"), "the provider authenticates with the long-lived token, not the 7-day one")
+	assert.Contains(t, kubeconfig, "server: "+cluster.Outputs["endpoint"].StringValue())
+	// Components parent their children.
+	for _, r := range res.Cloud.Resources() {
+		if r.Custom {
+			assert.NotEmpty(t, r.Parent, "%s %s is not inside a component", r.Type, r.Name)
+		}
+	}
+}
+
+func TestProdProtection(t *testing.T) {
+	res := prod(t)
+	stateful := map[string]int{tCluster: 1, tRegistry: 1, tDB: 1, tDBDb: 1, tBucket: 3, tReservedIP: 1}
+	for typ, n := range stateful {
+		all := res.Cloud.ByType(typ)
+		assert.Len(t, all, n, typ)
+		for _, r := range all {
+			assert.True(t, r.Protect, "%s %s must be protected", typ, r.Name)
+		}
+	}
+}
+
+func TestProdSecrets(t *testing.T) {
+	res := prod(t)
+	for _, out := range []string{"kubeconfig", "databaseUri", "databasePassword", "registryDockerConfig", "spacesCredentials"} {
+		o, ok := res.Outputs[out]
+		require.True(t, ok, "output %s", out)
+		assert.True(t, o.Secret, "output %s must be secret", out)
+	}
+	for _, out := range []string{"gatewayEndpoint", "gatewayPublicKey", "registryEndpoint", "clusterEndpoint", "buckets"} {
+		assert.False(t, res.Outputs[out].Secret, "output %s is not a secret and must stay readable", out)
+	}
+	for _, tc := range []struct{ typ, path string }{
+		{tDroplet, "userData"},
+		{tK8sProv, "kubeconfig"},
+		{tDOProvider, "spacesSecretKey"},
+	} {
+		assert.True(t, secretIn(t, one(t, res, tc.typ), tc.path), "%s %s must be secret", tc.typ, tc.path)
+	}
+	for _, typ := range []string{tDB, tDBPool} {
+		assert.Subset(t, one(t, res, typ).AdditionalSecretOutputs, []string{"password", "uri", "privateUri"}, typ)
+	}
+	assert.Contains(t, one(t, res, tDBUser).AdditionalSecretOutputs, "password")
+	for _, k := range res.Cloud.ByType(tSpacesKey) {
+		assert.Contains(t, k.AdditionalSecretOutputs, "secretKey", k.Name)
+	}
+	// No secret value appears anywhere in the rendered plan.
+	var js strings.Builder
+	require.NoError(t, res.WriteJSON(&js))
+	for _, key := range []string{"wireguardGatewayPrivateKey", "doksToken"} {
+		assert.NotContains(t, js.String(), standIn(t, key))
+	}
+	for _, r := range res.Cloud.ByType(tSpacesKey) {
+		assert.NotContains(t, js.String(), r.Outputs["secretKey"].StringValue())
+	}
+}
+
+// Two runs give identical inputs, secrets included.
+func TestProdInputsAreStable(t *testing.T) {
+	snapshot := func() map[string]any {
+		out := map[string]any{}
+		for _, r := range prod(t).Cloud.Resources() {
+			out[r.URN] = unsecretAll(r)
+		}
+		return out
+	}
+	assert.Equal(t, snapshot(), snapshot())
+}
+
+func unsecretAll(r *mockcloud.Resource) any {
+	m := r.Inputs.Copy()
+	return m.MapRepl(nil, func(v resource.PropertyValue) (any, bool) {
+		if v.IsSecret() {
+			return v.SecretValue().Element.Mappable(), true
+		}
+		return nil, false
+	})
+}
+
+func TestExtraNodePools(t *testing.T) {
+	doks := stackObject(t, "prod", "doks")
+	doks["extraPools"] = []any{map[string]any{
+		"name": "batch", "size": "c-4", "minNodes": 1, "maxNodes": 4,
+		"labels": map[string]any{"workload": "batch"}, "tags": []any{"batch"},
+	}}
+	res := mustRun(t, plan.Options{Stack: "prod", Set: map[string]string{"doks": toJSON(t, doks)}})
+	pool := one(t, res, tPool)
+	cluster := one(t, res, tCluster)
+	assert.Equal(t, cluster.ID, in(t, pool, "clusterId"))
+	assert.Equal(t, true, in(t, pool, "autoScale"))
+	assert.Equal(t, 1.0, in(t, pool, "minNodes"))
+	assert.Equal(t, 4.0, in(t, pool, "maxNodes"))
+	assert.Equal(t, "batch", in(t, pool, "labels.workload"))
+}
+
+// The offline plan of prod lists every resource of the DigitalOcean side.
+func TestProdPlanShowsEverything(t *testing.T) {
+	doc, _ := planJSON(t, "--stack", "prod")
+	types := map[string]int{}
+	for _, r := range doc["resources"].([]any) {
+		types[r.(map[string]any)["type"].(string)]++
+	}
+	for typ, n := range map[string]int{
+		"hybrid:network:Network": 1, "hybrid:doks:DoksCluster": 1, "hybrid:data:DataServices": 1,
+		tVpc: 1, tDroplet: 1, tReservedIP: 1, tAssign: 1, tFirewall: 1, tCluster: 1, tRegistry: 1, tRegCreds: 1,
+		tRoute: 1, tK8sProv: 1, tDOProvider: 1, tSpacesKey: 4, tBucket: 3, tPolicy: 3,
+		tDB: 1, tDBConfig: 1, tDBFirewall: 1, tDBDb: 1, tDBUser: 1, tDBPool: 1,
+	} {
+		assert.Equal(t, n, types[typ], typ)
+	}
+}

@@ -121,6 +121,33 @@ var badConfigs = []badConfig{
 		}
 	}, wantKey: "talos.nodes", wantValue: "5"},
 	{name: "even number of control-plane nodes", stack: "onprem", key: "talos", mutate: node(3, "role", "controlplane"), wantKey: "talos.nodes", wantValue: "4 control-plane nodes"},
+	// edge (Cloudflare failover)
+	{name: "edge zone malformed", stack: "prod", key: "edge", mutate: field("zone", "example"), wantKey: "edge.zone", wantValue: "example"},
+	{name: "edge hostname outside zone", stack: "prod", key: "edge", mutate: field("hostname", "app.example.org"), wantKey: "edge.hostname", wantValue: "app.example.org"},
+	{name: "record shadows the load balancer", stack: "prod", key: "edge", mutate: field("records", []any{map[string]any{"name": "app.example.com", "type": "CNAME", "content": "origin.example.com"}}), wantKey: "edge.records[0].name", wantValue: "app.example.com"},
+	{name: "record outside zone", stack: "prod", key: "edge", mutate: field("records", []any{map[string]any{"name": "www.example.org", "type": "CNAME", "content": "app.example.com"}}), wantKey: "edge.records[0].name", wantValue: "www.example.org"},
+	{name: "record type unsupported", stack: "prod", key: "edge", mutate: field("records", []any{map[string]any{"name": "www.example.com", "type": "MX", "content": "mail.example.com"}}), wantKey: "edge.records[0].type", wantValue: "MX"},
+	{name: "A record to a private address", stack: "prod", key: "edge", mutate: field("records", []any{map[string]any{"name": "www.example.com", "type": "A", "content": "10.0.0.5"}}), wantKey: "edge.records[0].content", wantValue: "10.0.0.5"},
+	{name: "monitor path relative", stack: "prod", key: "edge", mutate: field("monitor.path", "healthz"), wantKey: "edge.monitor.path", wantValue: "healthz"},
+	{name: "monitor expected codes", stack: "prod", key: "edge", mutate: field("monitor.expectedCodes", "ok"), wantKey: "edge.monitor.expectedCodes", wantValue: "ok"},
+	{name: "monitor interval below range", stack: "prod", key: "edge", mutate: field("monitor.interval", 5), wantKey: "edge.monitor.interval", wantValue: "5"},
+	{name: "monitor timeout above range", stack: "prod", key: "edge", mutate: field("monitor.timeout", 11), wantKey: "edge.monitor.timeout", wantValue: "11"},
+	{name: "monitor timeout not below interval", stack: "prod", key: "edge", mutate: func(m map[string]any) {
+		field("monitor.interval", 10)(m)
+		field("monitor.timeout", 10)(m)
+		field("monitor.consecutiveDown", 1)(m)
+	}, wantKey: "edge.monitor.timeout", wantValue: "less than edge.monitor.interval (10)"},
+	{name: "monitor retries above range", stack: "prod", key: "edge", mutate: field("monitor.retries", 6), wantKey: "edge.monitor.retries", wantValue: "6"},
+	{name: "monitor consecutive down above range", stack: "prod", key: "edge", mutate: field("monitor.consecutiveDown", 11), wantKey: "edge.monitor.consecutiveDown", wantValue: "11"},
+	{name: "monitor consecutive up negative", stack: "prod", key: "edge", mutate: field("monitor.consecutiveUp", -1), wantKey: "edge.monitor.consecutiveUp", wantValue: "-1"},
+	{name: "detection slower than objective", stack: "prod", key: "edge", mutate: field("monitor.interval", 60), wantKey: "edge.monitor", wantValue: "these take up to 130s"},
+	{name: "detection objective not positive", stack: "prod", key: "edge", mutate: field("detectionObjectiveSeconds", 0), wantKey: "edge.detectionObjectiveSeconds", wantValue: "0"},
+	{name: "check regions empty needs enterprise", stack: "prod", key: "edge", mutate: field("checkRegions", []any{}), wantKey: "edge.checkRegions", wantValue: "Enterprise"},
+	{name: "check region unknown", stack: "prod", key: "edge", mutate: field("checkRegions", []any{"EU"}), wantKey: "edge.checkRegions[0]", wantValue: "EU"},
+	{name: "minimum origins", stack: "prod", key: "edge", mutate: field("minimumOrigins", 2), wantKey: "edge.minimumOrigins", wantValue: "2"},
+	{name: "session affinity unknown", stack: "prod", key: "edge", mutate: field("sessionAffinity", "sticky"), wantKey: "edge.sessionAffinity", wantValue: "sticky"},
+	{name: "onprem stack reference malformed", stack: "prod", key: "edge", mutate: field("onpremStackRef", "onprem"), wantKey: "edge.onpremStackRef", wantValue: "onprem"},
+	{name: "onprem fallback origin private", stack: "prod", key: "edge", mutate: field("onpremOriginFallback", "192.168.10.50"), wantKey: "edge.onpremOriginFallback", wantValue: "192.168.10.50"},
 	// storage
 	{name: "local path outside /var", stack: "onprem", key: "storage", mutate: field("localPath", "/mnt/ssd"), wantKey: "storage.localPath", wantValue: "/mnt/ssd"},
 	{name: "nfs server malformed", stack: "onprem", key: "storage", mutate: field("nfsServer", "nfs server"), wantKey: "storage.nfsServer", wantValue: "nfs server"},

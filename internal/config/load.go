@@ -13,7 +13,7 @@ import (
 // stackKeys lists the object keys each stack reads. A key a stack does not
 // list is ignored by that stack.
 var stackKeys = map[string][]string{
-	StackProd:   {"network", "alertEmail", "gateway", "doks", "registry", "database", "spaces"},
+	StackProd:   {"network", "alertEmail", "gateway", "doks", "registry", "database", "spaces", "edge"},
 	StackOnprem: {"network", "alertEmail", "talos", "storage", "prodStackRef"},
 }
 
@@ -62,6 +62,7 @@ func LoadFrom(stack string, lookup Lookup) (*Config, error) {
 		"registry":     &cfg.Registry,
 		"database":     &cfg.Database,
 		"spaces":       &cfg.Spaces,
+		"edge":         &cfg.Edge,
 		"talos":        &cfg.Talos,
 		"storage":      &cfg.Storage,
 		"prodStackRef": &cfg.ProdStackRef,

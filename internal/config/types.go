@@ -25,6 +25,7 @@ type Config struct {
 	Registry Registry // key "registry" (prod)
 	Database Database // key "database" (prod)
 	Spaces   Spaces   // key "spaces" (prod)
+	Edge     Edge     // key "edge": Cloudflare failover (prod)
 	Talos    Talos    // key "talos" (onprem)
 	Storage  Storage  // key "storage" (onprem)
 

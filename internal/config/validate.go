@@ -22,6 +22,7 @@ func validate(c *Config) problems {
 		validateRegistry(&p, &c.Registry)
 		validateDatabase(&p, &c.Database, c.Stack)
 		validateSpaces(&p, &c.Spaces)
+		validateEdge(&p, &c.Edge)
 	case StackOnprem:
 		validateTalos(&p, &c.Talos, c.Network)
 		validateStorage(&p, &c.Storage)

@@ -11,7 +11,7 @@ import (
 var invokes = map[string]func(args resource.PropertyMap) (resource.PropertyMap, error){
 	"talos:machine/getConfiguration:getConfiguration": talosMachineConfiguration,
 	"talos:client/getConfiguration:getConfiguration":  talosClientConfiguration,
-	"cloudflare:index/getZone:getZone":                 cloudflareZone,
+	"cloudflare:index/getZone:getZone":                cloudflareZone,
 }
 
 // cloudflareZone answers a zone lookup by name with stable ids.

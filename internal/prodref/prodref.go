@@ -88,7 +88,11 @@ func Read(ctx *pulumi.Context, stack string, gatewayTunnel netip.Addr, opts ...p
 		// values, checked here before any resource is declared from them.
 		d, err := ref.GetOutputDetails(name)
 		if err != nil {
-			return nil, &Error{Stack: stack, Err: err}
+			// The engine reports the failed read on its own, ahead of the
+			// program's error: log this one so the bring-up order shows.
+			e := &Error{Stack: stack, Err: err}
+			_ = ctx.Log.Error(e.Error(), nil)
+			return nil, e
 		}
 		// Secret or not as prod marked it: registryDockerConfig is made a
 		// secret below either way; the others are not secrets by contract.

@@ -40,13 +40,13 @@ func (a *Args) check() error {
 	}
 	var errs []error
 	if a.Provider == nil {
-		errs = append(errs, errors.New("Provider is required"))
+		errs = append(errs, errors.New("args.Provider is required"))
 	}
 	if a.SecretName == "" || len(a.Namespaces) == 0 {
-		errs = append(errs, errors.New("SecretName and at least one namespace are required"))
+		errs = append(errs, errors.New("args.SecretName and at least one namespace are required"))
 	}
 	if a.DockerConfig == nil {
-		errs = append(errs, errors.New("DockerConfig is required"))
+		errs = append(errs, errors.New("args.DockerConfig is required"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("registry: invalid Args: %w", err)

@@ -59,16 +59,16 @@ func (a *Args) check() error {
 	}
 	var errs []error
 	if a.Provider == nil {
-		errs = append(errs, errors.New("Provider is required"))
+		errs = append(errs, errors.New("args.Provider is required"))
 	}
 	if a.Cni == nil {
-		errs = append(errs, errors.New("Cni is required: provisioner pods need pod networking"))
+		errs = append(errs, errors.New("args.Cni is required: provisioner pods need pod networking"))
 	}
 	if a.Storage.LocalPath == "" || a.Storage.NFSServer == "" || a.Storage.NFSPath == "" {
-		errs = append(errs, errors.New("Storage needs LocalPath, NFSServer and NFSPath"))
+		errs = append(errs, errors.New("args.Storage needs LocalPath, NFSServer and NFSPath"))
 	}
 	if a.Storage.Ceph {
-		errs = append(errs, errors.New("Ceph is not built by this component"))
+		errs = append(errs, errors.New("args.Storage.Ceph: Ceph is not built by this component"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("storage: invalid Args: %w", err)

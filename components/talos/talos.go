@@ -88,16 +88,16 @@ func (a *Args) check() error {
 		errs = append(errs, errors.New("no control-plane node"))
 	}
 	if a.wireguardNode().Name == "" {
-		errs = append(errs, fmt.Errorf("WireguardNode %q is not one of the nodes", a.Talos.WireguardNode))
+		errs = append(errs, fmt.Errorf("args.Talos.WireguardNode %q is not one of the nodes", a.Talos.WireguardNode))
 	}
 	if a.WireGuard.PrivateKey == nil {
-		errs = append(errs, errors.New("WireGuard.PrivateKey is required"))
+		errs = append(errs, errors.New("args.WireGuard.PrivateKey is required"))
 	}
 	if !a.WireGuard.Address.IsValid() || !a.WireGuard.Peer.Gateway.IsValid() {
-		errs = append(errs, errors.New("WireGuard.Address and WireGuard.Peer.Gateway are required"))
+		errs = append(errs, errors.New("args.WireGuard.Address and args.WireGuard.Peer.Gateway are required"))
 	}
 	if a.WireGuard.Peer.PublicKey == "" || a.WireGuard.Peer.Endpoint == "" || len(a.WireGuard.Peer.AllowedIPs) == 0 {
-		errs = append(errs, errors.New("WireGuard.Peer needs PublicKey, Endpoint and AllowedIPs"))
+		errs = append(errs, errors.New("args.WireGuard.Peer needs PublicKey, Endpoint and AllowedIPs"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("talos: invalid Args: %w", err)

@@ -55,7 +55,7 @@ func ReadProject(dir string) (*Project, error) {
 	}
 	var p Project
 	if err := yaml.Unmarshal(raw, &p); err != nil {
-		return nil, fmt.Errorf("Pulumi.yaml: %w", err)
+		return nil, fmt.Errorf("reading Pulumi.yaml: %w", err)
 	}
 	return &p, nil
 }

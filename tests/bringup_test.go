@@ -22,7 +22,8 @@ import (
 )
 
 // within fails the test if fn does not return in time: a StackReference that
-// waited on something never coming would hang here instead of failing.
+// waited on something never coming would hang here instead of failing. fn
+// runs on another goroutine: it must not call t's methods.
 func within[T any](t *testing.T, fn func() T) T {
 	t.Helper()
 	done := make(chan T, 1)
@@ -34,6 +35,12 @@ func within[T any](t *testing.T, fn func() T) T {
 		t.Fatal("deadlock: the run did not finish")
 		panic("unreachable")
 	}
+}
+
+// run is one plan run's result, passed out of within.
+type run struct {
+	res *plan.Result
+	err error
 }
 
 // The README's bring-up order, under mocks: prod first, then onprem; prod
@@ -48,12 +55,14 @@ func TestBringUpOrder(t *testing.T) {
 
 	// 1. prod comes up while no onprem stack exists (no outputs for any
 	// other stack are given to the mock cloud).
-	within(t, func() *plan.Result {
-		return mustRun(t, plan.Options{Stack: config.StackProd, Set: map[string]string{"network": toJSON(t, network)}})
-	})
+	prodOpts := plan.Options{Stack: config.StackProd, ProjectDir: projectDir(t), Set: map[string]string{"network": toJSON(t, network)}}
+	require.NoError(t, within(t, func() error { _, err := plan.Run(prodOpts); return err }))
 
 	// 2. onprem reads prod's outputs.
-	res := within(t, func() *plan.Result { return runOnprem(t, nil) })
+	opts := onpremOpts(t, nil)
+	r := within(t, func() run { res, err := plan.Run(opts); return run{res, err} })
+	require.NoError(t, r.err)
+	res := r.res
 	assert.Equal(t, pub, res.Outputs["wireguardPublicKey"].Value, "the key prod was configured with is onprem's")
 	require.Len(t, res.Cloud.ByType(typeStackRef), 1)
 	assert.Equal(t, prodStack, str(t, res.Cloud.ByType(typeStackRef)[0].Inputs, "name"))
@@ -93,14 +102,9 @@ func TestOnpremStopsClearlyWhenProdIsNotReady(t *testing.T) {
 		}, invalid: []string{prodref.RegistryDockerConfig}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			opts := prodRefs(config.StackOnprem)
-			outputs := opts.StackOutputs[prodStack]
-			tc.mutate(outputs)
-			type run struct {
-				res *plan.Result
-				err error
-			}
-			r := within(t, func() run { res, err := runStack(t, opts); return run{res, err} })
+			opts := onpremOpts(t, nil)
+			tc.mutate(opts.StackOutputs[prodStack])
+			r := within(t, func() run { res, err := plan.Run(opts); return run{res, err} })
 			require.Error(t, r.err)
 			var perr *prodref.Error
 			require.True(t, errors.As(r.err, &perr), "want a prodref.Error, got %v", r.err)

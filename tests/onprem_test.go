@@ -40,14 +40,21 @@ const onpremKey = validWG
 // mutate may change the config objects first.
 func runOnprem(t *testing.T, mutate func(talos map[string]any)) *plan.Result {
 	t.Helper()
+	return mustRun(t, onpremOpts(t, mutate))
+}
+
+// onpremOpts are the plan options of runOnprem, with the project directory.
+func onpremOpts(t *testing.T, mutate func(talos map[string]any)) plan.Options {
+	t.Helper()
 	opts := prodRefs(config.StackOnprem)
+	opts.ProjectDir = projectDir(t)
 	opts.SetSecret = map[string]string{"wireguardOnpremPrivateKey": onpremKey}
 	if mutate != nil {
 		obj := stackObject(t, config.StackOnprem, "talos")
 		mutate(obj)
 		opts.Set = map[string]string{"talos": toJSON(t, obj)}
 	}
-	return mustRun(t, opts)
+	return opts
 }
 
 // onpremConfig is the validated config of the onprem stack file.

@@ -95,6 +95,8 @@ func TestOnpremStopsClearlyWhenProdIsNotReady(t *testing.T) {
 			invalid: []string{prodref.GatewayPublicKey}},
 		{name: "prod's tunnel address disagrees with the address plan", mutate: func(m map[string]any) { m[prodref.GatewayTunnelIP] = "10.250.0.5" },
 			invalid: []string{prodref.GatewayTunnelIP}},
+		{name: "registry endpoint empty", mutate: func(m map[string]any) { m[prodref.RegistryEndpoint] = "" },
+			invalid: []string{prodref.RegistryEndpoint}},
 		{name: "route malformed", mutate: func(m map[string]any) { m[prodref.OnpremRoutes] = []any{"10.100.0.0/16", "vpc"} },
 			invalid: []string{prodref.OnpremRoutes}},
 		{name: "registry credentials for another registry", mutate: func(m map[string]any) {

@@ -112,8 +112,11 @@ func Read(ctx *pulumi.Context, stack string, gatewayTunnel netip.Addr, opts ...p
 			return ""
 		}
 		s, isString := v.(string)
-		if !isString {
+		switch {
+		case !isString:
 			e.Invalid = append(e.Invalid, fmt.Sprintf("%s: a string, got %T", name, v))
+		case s == "":
+			e.Invalid = append(e.Invalid, name+": a value, got an empty string")
 		}
 		return s
 	}

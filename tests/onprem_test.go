@@ -33,8 +33,8 @@ const (
 )
 
 // onpremKey is the on-prem WireGuard private key the tests set as the
-// secret config value.
-const onpremKey = validWG
+// secret config value (a test key, used nowhere else).
+const onpremKey = "YL1hzAu4z4mnyTW4Ntq5fK5O1UxGPK6bNoRjVqIl+0g="
 
 // runOnprem plans onprem with prod's outputs mocked and a known private key;
 // mutate may change the config objects first.

@@ -88,7 +88,7 @@ func Run(opts Options) (*Result, error) {
 		return nil, err
 	}
 	if project.Name != config.Project {
-		return nil, fmt.Errorf("the project file Pulumi.yaml names project %q; this program is %q", project.Name, config.Project)
+		return nil, fmt.Errorf("the project in Pulumi.yaml is %q; this program is %q", project.Name, config.Project)
 	}
 	file := opts.ConfigFile
 	if file == "" {
@@ -148,7 +148,7 @@ func resolveConfig(project *Project, file string, opts Options) (map[string]stri
 		}
 		cv, err := toConfigValue(decl.Default)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("the default of %s in Pulumi.yaml: %w", key, err)
+			return nil, nil, nil, fmt.Errorf("default of %s in Pulumi.yaml: %w", key, err)
 		}
 		values[qualify(project.Name, key)] = cv.Value
 	}

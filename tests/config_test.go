@@ -43,8 +43,6 @@ func node(i int, k string, v any) func(map[string]any) {
 	}
 }
 
-const validWG = "YL1hzAu4z4mnyTW4Ntq5fK5O1UxGPK6bNoRjVqIl+0g="
-
 var badConfigs = []badConfig{
 	// network (address plan)
 	{name: "unknown region", stack: "prod", key: "network", mutate: field("region", "mars1"), wantKey: "network.region", wantValue: "mars1"},

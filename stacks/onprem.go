@@ -3,12 +3,68 @@ package stacks
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hybridcloud/platform/components/registry"
+	"github.com/hybridcloud/platform/components/storage"
+	"github.com/hybridcloud/platform/components/talos"
 	"github.com/hybridcloud/platform/internal/config"
+	"github.com/hybridcloud/platform/internal/prodref"
 )
 
-// Onprem is the on-premises side: the Talos cluster and its storage.
+// Onprem is the on-premises side: the Talos cluster, its storage and the
+// registry pull secret. It reads the prod stack (WireGuard gateway,
+// registry) and stops with a clear error when prod is not up yet.
 func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
+	gatewayTunnel, onpremTunnel := cfg.Network.TunnelAddresses()
+	prod, err := prodref.Read(ctx, cfg.ProdStackRef, gatewayTunnel.Addr())
+	if err != nil {
+		return nil, err
+	}
+	cluster, err := talos.NewTalosCluster(ctx, cfg.Talos.ClusterName, &talos.Args{
+		Talos: cfg.Talos, Network: cfg.Network, LocalStoragePath: cfg.Storage.LocalPath,
+		WireGuard: talos.WireGuard{
+			PrivateKey: cfg.Secrets.WireguardOnpremPrivateKey.Output(),
+			Address:    onpremTunnel,
+			ListenPort: cfg.Network.WireguardPort,
+			Peer: talos.Peer{
+				PublicKey: prod.GatewayPublicKey, Endpoint: prod.GatewayEndpoint.String(),
+				AllowedIPs: prod.OnpremRoutes, Gateway: prod.GatewayTunnelIP,
+			},
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	disks, err := storage.NewOnpremStorage(ctx, cfg.Talos.ClusterName, &storage.Args{
+		Provider: cluster.Provider, Storage: cfg.Storage, Cni: cluster.Cni,
+	})
+	if err != nil {
+		return nil, err
+	}
+	pull, err := registry.NewPullSecret(ctx, cfg.PullSecret.Name, &registry.Args{
+		Provider: cluster.Provider, SecretName: cfg.PullSecret.Name,
+		Namespaces: cfg.PullSecret.Namespaces, DockerConfig: prod.RegistryDockerConfig,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var controlPlanes pulumi.StringArray
+	for _, n := range cfg.Talos.ControlPlanes() {
+		controlPlanes = append(controlPlanes, pulumi.String(n.IP))
+	}
 	return pulumi.Map{
 		"addressPlan": addressPlan(cfg),
+		// Cloudflare's failover origin (see README: the onprem stack).
+		"ingressAddress":     pulumi.String(cfg.IngressAddress()),
+		"kubeconfig":         cluster.Kubeconfig,
+		"talosconfig":        cluster.Talosconfig,
+		"kubernetesEndpoint": cluster.Endpoint,
+		"talosEndpoints":     controlPlanes,
+		// prod's network.onpremWireguardPublicKey must equal this.
+		"wireguardPublicKey": pulumi.String(cfg.Secrets.WireguardOnpremPrivateKey.WireguardPublicKey()),
+		"wireguardTunnelIp":  pulumi.String(onpremTunnel.Addr().String()),
+		"wireguardNode":      pulumi.String(cfg.Talos.WireguardNode),
+		"storageClasses":     pulumi.StringMap{"default": disks.DefaultClass, "shared": disks.SharedClass},
+		"registryEndpoint":   pulumi.String(prod.RegistryEndpoint),
+		"registryPullSecret": pull.Name,
 	}, nil
 }

@@ -148,11 +148,26 @@ var badConfigs = []badConfig{
 	{name: "session affinity unknown", stack: "prod", key: "edge", mutate: field("sessionAffinity", "sticky"), wantKey: "edge.sessionAffinity", wantValue: "sticky"},
 	{name: "onprem stack reference malformed", stack: "prod", key: "edge", mutate: field("onpremStackRef", "onprem"), wantKey: "edge.onpremStackRef", wantValue: "onprem"},
 	{name: "onprem fallback origin private", stack: "prod", key: "edge", mutate: field("onpremOriginFallback", "192.168.10.50"), wantKey: "edge.onpremOriginFallback", wantValue: "192.168.10.50"},
+	{name: "lan cidr malformed", stack: "onprem", key: "talos", mutate: field("lanCidr", "192.168.10.0/33"), wantKey: "talos.lanCidr", wantValue: "192.168.10.0/33"},
+	{name: "lan cidr outside on-prem network", stack: "onprem", key: "talos", mutate: field("lanCidr", "172.16.10.0/24"), wantKey: "talos.lanCidr", wantValue: "172.16.10.0/24"},
+	{name: "vip outside the nodes' lan", stack: "onprem", key: "talos", mutate: field("vip", "192.168.20.10"), wantKey: "talos.vip", wantValue: "192.168.20.10"},
+	{name: "node outside the nodes' lan", stack: "onprem", key: "talos", mutate: node(3, "ip", "192.168.20.21"), wantKey: "talos.nodes[3].ip", wantValue: "192.168.20.21"},
+	{name: "install image of another talos release", stack: "onprem", key: "talos", mutate: field("installImage", "ghcr.io/siderolabs/installer:v1.9.5"), wantKey: "talos.installImage", wantValue: "ghcr.io/siderolabs/installer:v1.9.5"},
+	{name: "node label key malformed", stack: "onprem", key: "talos", mutate: node(0, "labels", map[string]any{"rack a": "1"}), wantKey: "talos.nodes[0].labels", wantValue: "rack a"},
+	{name: "node label value malformed", stack: "onprem", key: "talos", mutate: node(0, "labels", map[string]any{"rack": "row 1/a"}), wantKey: "talos.nodes[0].labels.rack", wantValue: "row 1/a"},
+	{name: "wireguard node is not a node", stack: "onprem", key: "talos", mutate: field("wireguardNode", "cp-9"), wantKey: "talos.wireguardNode", wantValue: "cp-9"},
+	{name: "ingress address is private", stack: "onprem", key: "talos", mutate: field("ingressAddress", "192.168.10.10"), wantKey: "talos.ingressAddress", wantValue: "192.168.10.10"},
 	// storage
 	{name: "local path outside /var", stack: "onprem", key: "storage", mutate: field("localPath", "/mnt/ssd"), wantKey: "storage.localPath", wantValue: "/mnt/ssd"},
 	{name: "nfs server malformed", stack: "onprem", key: "storage", mutate: field("nfsServer", "nfs server"), wantKey: "storage.nfsServer", wantValue: "nfs server"},
 	{name: "nfs path relative", stack: "onprem", key: "storage", mutate: field("nfsPath", "export/k8s"), wantKey: "storage.nfsPath", wantValue: "export/k8s"},
 	{name: "ceph not built yet", stack: "onprem", key: "storage", mutate: field("ceph", true), wantKey: "storage.ceph", wantValue: "true"},
+	// registry pull secret
+	{name: "pull secret name malformed", stack: "onprem", key: "pullSecret", mutate: field("name", "DO_registry"), wantKey: "pullSecret.name", wantValue: "DO_registry"},
+	{name: "pull secret in no namespace", stack: "onprem", key: "pullSecret", mutate: field("namespaces", []any{}), wantKey: "pullSecret.namespaces", wantValue: "[]"},
+	{name: "pull secret namespace malformed", stack: "onprem", key: "pullSecret", mutate: field("namespaces", []any{"Apps"}), wantKey: "pullSecret.namespaces[0]", wantValue: "Apps"},
+	{name: "pull secret namespace exists already", stack: "onprem", key: "pullSecret", mutate: field("namespaces", []any{"kube-system"}), wantKey: "pullSecret.namespaces[0]", wantValue: "kube-system"},
+	{name: "pull secret namespace listed twice", stack: "onprem", key: "pullSecret", mutate: field("namespaces", []any{"apps", "apps"}), wantKey: "pullSecret.namespaces[1]", wantValue: "apps"},
 	{name: "prod stack reference malformed", stack: "onprem", set: map[string]string{"prodStackRef": "prod"}, wantKey: "prodStackRef", wantValue: "prod"},
 	// secrets: the value is never echoed
 	{name: "wireguard key malformed", stack: "prod", secret: map[string]string{"wireguardGatewayPrivateKey": "not-base64!"}, wantKey: "wireguardGatewayPrivateKey", wantValue: "<redacted>"},
@@ -238,7 +253,7 @@ func TestMissingRequiredKeyNamesIt(t *testing.T) {
 func TestStackFilesAreValid(t *testing.T) {
 	for _, stack := range config.Stacks {
 		t.Run(stack, func(t *testing.T) {
-			res := mustRun(t, plan.Options{Stack: stack})
+			res := mustRun(t, prodRefs(stack))
 			assert.Equal(t, stack, res.Stack)
 		})
 	}

@@ -15,10 +15,15 @@ import (
 	"github.com/hybridcloud/platform/internal/plan"
 )
 
-// prodRefs returns plan options for a stack; kept as one place so that later
-// stacks can add the StackReference outputs they read.
+// prodRefs returns plan options for a stack with the outputs of the stacks
+// it references mocked (onprem reads prod), so that the talos-side tests do
+// not depend on the prod composition.
 func prodRefs(stack string) plan.Options {
-	return plan.Options{Stack: stack}
+	opts := plan.Options{Stack: stack}
+	if stack == config.StackOnprem {
+		opts.StackOutputs = map[string]map[string]any{prodStack: prodOutputs()}
+	}
+	return opts
 }
 
 func planJSON(t *testing.T, args ...string) (map[string]any, string) {
@@ -33,10 +38,22 @@ func planJSON(t *testing.T, args ...string) (map[string]any, string) {
 	return doc, out.String()
 }
 
+// planDoc plans a stack (with its referenced stacks mocked) and returns the
+// JSON document as cmd/plan writes it.
+func planDoc(t *testing.T, stack string) (map[string]any, string) {
+	t.Helper()
+	res := mustRun(t, prodRefs(stack))
+	var out bytes.Buffer
+	require.NoError(t, res.WriteJSON(&out))
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(out.Bytes(), &doc), "plan JSON does not parse")
+	return doc, out.String()
+}
+
 func TestPlanJSONShape(t *testing.T) {
 	for _, stack := range config.Stacks {
 		t.Run(stack, func(t *testing.T) {
-			doc, _ := planJSON(t, "--stack", stack)
+			doc, _ := planDoc(t, stack)
 			assert.Equal(t, "hybrid-platform", doc["project"])
 			assert.Equal(t, stack, doc["stack"])
 			require.IsType(t, map[string]any{}, doc["outputs"])
@@ -63,6 +80,14 @@ func TestPlanJSONShape(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The command itself: flags parsed, project found from the working
+// directory, JSON on stdout.
+func TestPlanCommandWritesJSON(t *testing.T) {
+	doc, _ := planJSON(t, "--stack", "prod")
+	assert.Equal(t, "prod", doc["stack"])
+	assert.IsType(t, []any{}, doc["resources"])
 }
 
 func TestPlanUsageErrors(t *testing.T) {
@@ -124,8 +149,8 @@ func TestSecureConfigIsRedacted(t *testing.T) {
 
 func TestPlanIsDeterministic(t *testing.T) {
 	for _, stack := range config.Stacks {
-		_, first := planJSON(t, "--stack", stack)
-		_, second := planJSON(t, "--stack", stack)
+		_, first := planDoc(t, stack)
+		_, second := planDoc(t, stack)
 		assert.Equal(t, first, second, "two plans of %s differ", stack)
 	}
 }

@@ -14,7 +14,7 @@ import (
 // list is ignored by that stack.
 var stackKeys = map[string][]string{
 	StackProd:   {"network", "alertEmail", "gateway", "doks", "registry", "database", "spaces", "edge"},
-	StackOnprem: {"network", "alertEmail", "talos", "storage", "prodStackRef"},
+	StackOnprem: {"network", "alertEmail", "talos", "storage", "pullSecret", "prodStackRef"},
 }
 
 // UnknownStackError is returned for a stack name this program has no
@@ -65,6 +65,7 @@ func LoadFrom(stack string, lookup Lookup) (*Config, error) {
 		"edge":         &cfg.Edge,
 		"talos":        &cfg.Talos,
 		"storage":      &cfg.Storage,
+		"pullSecret":   &cfg.PullSecret,
 		"prodStackRef": &cfg.ProdStackRef,
 	}
 	for _, key := range stackKeys[stack] {

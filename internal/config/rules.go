@@ -38,6 +38,7 @@ var (
 	imageRefRe     = regexp.MustCompile(`^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$`)
 	stackRefRe     = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 	diskRe         = regexp.MustCompile(`^/dev/[a-z0-9/._-]+$`)
+	labelValueRe   = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$`)
 )
 
 func oneOf(v string, allowed []string) bool {

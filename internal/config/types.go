@@ -28,6 +28,9 @@ type Config struct {
 	Edge     Edge     // key "edge": Cloudflare failover (prod)
 	Talos    Talos    // key "talos" (onprem)
 	Storage  Storage  // key "storage" (onprem)
+	// PullSecret is the DO registry pull secret installed on the Talos
+	// cluster (key "pullSecret", onprem).
+	PullSecret PullSecret
 
 	// ProdStackRef is the fully qualified name of the prod stack that the
 	// onprem stack reads (key "prodStackRef").
@@ -130,14 +133,24 @@ type Spaces struct {
 
 // Talos is the on-prem Talos Linux cluster.
 type Talos struct {
-	ClusterName       string      `json:"clusterName"`
-	TalosVersion      string      `json:"talosVersion"`
-	KubernetesVersion string      `json:"kubernetesVersion"`
-	Vip               string      `json:"vip"`
-	InstallImage      string      `json:"installImage"`
-	Gateway           string      `json:"gateway"`
-	Nameservers       []string    `json:"nameservers"`
-	Nodes             []TalosNode `json:"nodes"`
+	ClusterName       string `json:"clusterName"`
+	TalosVersion      string `json:"talosVersion"`
+	KubernetesVersion string `json:"kubernetesVersion"`
+	// LanCidr is the layer-2 segment the nodes, the VIP and the gateway share
+	// (inside network.onpremCidr); node addresses get its prefix length.
+	LanCidr string `json:"lanCidr"`
+	// Vip is the control-plane virtual IP: the Kubernetes API endpoint.
+	Vip          string   `json:"vip"`
+	InstallImage string   `json:"installImage"`
+	Gateway      string   `json:"gateway"`
+	Nameservers  []string `json:"nameservers"`
+	// WireguardNode names the node that carries the wg0 tunnel to the DO
+	// gateway; the other nodes route the DO ranges through it.
+	WireguardNode string `json:"wireguardNode"`
+	// IngressAddress is the public address Cloudflare uses as the failover
+	// origin; empty means network.onpremPublicIp.
+	IngressAddress string      `json:"ingressAddress"`
+	Nodes          []TalosNode `json:"nodes"`
 }
 
 // TalosNode is one machine of the Talos cluster.
@@ -162,4 +175,12 @@ type Storage struct {
 	NFSServer string `json:"nfsServer"`
 	NFSPath   string `json:"nfsPath"`
 	Ceph      bool   `json:"ceph"`
+}
+
+// PullSecret is the registry pull secret for the DO container registry.
+type PullSecret struct {
+	// Name of the kubernetes.io/dockerconfigjson Secret.
+	Name string `json:"name"`
+	// Namespaces this stack creates, each holding a copy of the secret.
+	Namespaces []string `json:"namespaces"`
 }

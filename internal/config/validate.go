@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path"
+	"sort"
 	"strings"
 )
 
@@ -26,6 +27,7 @@ func validate(c *Config) problems {
 	case StackOnprem:
 		validateTalos(&p, &c.Talos, c.Network)
 		validateStorage(&p, &c.Storage)
+		validatePullSecret(&p, &c.PullSecret)
 		if !stackRefRe.MatchString(c.ProdStackRef) {
 			p.add("prodStackRef", c.ProdStackRef, "a fully qualified stack name organization/project/stack, such as organization/hybrid-platform/prod")
 		}
@@ -264,13 +266,29 @@ func validateTalos(p *problems, t *Talos, n Network) {
 	}
 	if !imageRefRe.MatchString(t.InstallImage) {
 		p.add("talos.installImage", t.InstallImage, "a pinned installer image reference such as ghcr.io/siderolabs/installer:v1.10.6")
+	} else if !strings.Contains(t.InstallImage, "@") && !strings.HasSuffix(t.InstallImage, ":"+t.TalosVersion) {
+		p.add("talos.installImage", t.InstallImage, "an installer tagged with talos.talosVersion ("+t.TalosVersion+") or pinned by digest: a different tag installs another Talos release")
 	}
+	lan, lanMsg := parsePrefix(t.LanCidr)
+	lanOK := lanMsg == ""
+	switch {
+	case !lanOK:
+		p.add("talos.lanCidr", t.LanCidr, lanMsg)
+	case msg == "" && (!onprem.Contains(lan.Addr()) || lan.Bits() < onprem.Bits()):
+		p.add("talos.lanCidr", t.LanCidr, "the nodes' layer-2 segment, inside network.onpremCidr ("+n.OnpremCidr+")")
+		lanOK = false
+	}
+	// Without a usable lanCidr, addresses are only checked against onpremCidr.
+	inLan := func(a netip.Addr) bool { return !lanOK || lan.Contains(a) }
 	vip, err := netip.ParseAddr(t.Vip)
-	if err != nil || !inOnprem(vip) {
+	switch {
+	case err != nil || !inOnprem(vip):
 		p.add("talos.vip", t.Vip, "an IPv4 address inside network.onpremCidr ("+n.OnpremCidr+")")
+	case !inLan(vip):
+		p.add("talos.vip", t.Vip, "an address inside talos.lanCidr ("+t.LanCidr+"): the VIP moves between control-plane nodes on one layer-2 segment")
 	}
-	if gw, err := netip.ParseAddr(t.Gateway); err != nil || !inOnprem(gw) {
-		p.add("talos.gateway", t.Gateway, "the on-prem default gateway, an IPv4 address inside network.onpremCidr")
+	if gw, err := netip.ParseAddr(t.Gateway); err != nil || !inOnprem(gw) || !inLan(gw) {
+		p.add("talos.gateway", t.Gateway, "the on-prem default gateway, an IPv4 address inside talos.lanCidr ("+t.LanCidr+")")
 	}
 	for i, ns := range t.Nameservers {
 		if _, err := netip.ParseAddr(ns); err != nil {
@@ -293,6 +311,8 @@ func validateTalos(p *problems, t *Talos, n Network) {
 			p.add(key+".ip", node.IP, "an IPv4 address")
 		case !inOnprem(ip):
 			p.add(key+".ip", node.IP, "an address inside network.onpremCidr ("+n.OnpremCidr+")")
+		case !inLan(ip):
+			p.add(key+".ip", node.IP, "an address inside talos.lanCidr ("+t.LanCidr+"), the segment the VIP and the gateway are on")
 		case ips[ip]:
 			p.add(key+".ip", node.IP, "an address not used by another node")
 		case ip == vip:
@@ -312,11 +332,69 @@ func validateTalos(p *problems, t *Talos, n Network) {
 		if node.Interface == "" || !dnsLabelRe.MatchString(node.Interface) {
 			p.add(key+".interface", node.Interface, "a network interface name such as eth0 or enp1s0")
 		}
+		validateLabels(p, key+".labels", node.Labels)
 	}
 	if controlPlanes == 0 {
 		p.addf("talos.nodes", len(t.Nodes), "at least one node with role controlplane")
 	} else if controlPlanes%2 == 0 {
 		p.addf("talos.nodes", fmt.Sprintf("%d control-plane nodes", controlPlanes), "an odd number of control-plane nodes (1, 3 or 5) so that etcd keeps quorum")
+	}
+	if !names[t.WireguardNode] {
+		p.add("talos.wireguardNode", t.WireguardNode, "the name of one of talos.nodes: the node that carries the wg0 tunnel")
+	}
+	if t.IngressAddress != "" {
+		ip, err := netip.ParseAddr(t.IngressAddress)
+		if (err == nil && !publicIPv4(ip)) || (err != nil && !validHostname(t.IngressAddress)) {
+			p.add("talos.ingressAddress", t.IngressAddress, "a public IPv4 address or hostname that Cloudflare can reach (empty means network.onpremPublicIp)")
+		}
+	}
+}
+
+// publicIPv4 reports whether a is a globally routable IPv4 address.
+func publicIPv4(a netip.Addr) bool {
+	return a.Is4() && !a.IsPrivate() && !a.IsLoopback() && !a.IsUnspecified() && !a.IsLinkLocalUnicast() && !a.IsMulticast()
+}
+
+// validateLabels checks Kubernetes label keys ([prefix/]name) and values.
+func validateLabels(p *problems, key string, labels map[string]string) {
+	keys := make([]string, 0, len(labels))
+	for k := range labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		name, prefix := k, ""
+		if i := strings.LastIndex(k, "/"); i >= 0 {
+			prefix, name = k[:i], k[i+1:]
+		}
+		if (strings.Contains(k, "/") && !validHostname(prefix)) || !labelValueRe.MatchString(name) || name == "" {
+			p.add(key, k, "a label key [prefix/]name: a DNS subdomain prefix and a name of up to 63 letters, digits, '-', '_' or '.'")
+		}
+		if !labelValueRe.MatchString(labels[k]) {
+			p.add(key+"."+k, labels[k], "a label value of up to 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric")
+		}
+	}
+}
+
+func validatePullSecret(p *problems, s *PullSecret) {
+	if !validHostname(s.Name) {
+		p.add("pullSecret.name", s.Name, "a Secret name: a lowercase DNS subdomain such as do-registry")
+	}
+	if len(s.Namespaces) == 0 {
+		p.add("pullSecret.namespaces", "[]", "at least one namespace to hold the registry pull secret")
+	}
+	seen := map[string]bool{}
+	for i, ns := range s.Namespaces {
+		key := fmt.Sprintf("pullSecret.namespaces[%d]", i)
+		switch {
+		case !dnsLabelRe.MatchString(ns):
+			p.add(key, ns, "a namespace name: a lowercase DNS label")
+		case ns == "default" || strings.HasPrefix(ns, "kube-"):
+			p.add(key, ns, "a namespace this stack creates: default and kube-* already exist")
+		case seen[ns]:
+			p.add(key, ns, "a namespace not listed twice")
+		}
+		seen[ns] = true
 	}
 }
 

@@ -5,15 +5,19 @@ package plan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
 	"github.com/hybridcloud/platform/internal/config"
 	"github.com/hybridcloud/platform/internal/mockcloud"
+	"github.com/hybridcloud/platform/internal/prodref"
 	"github.com/hybridcloud/platform/stacks"
 )
 
@@ -43,7 +47,21 @@ type Result struct {
 	// StandIns lists secret keys whose values the plan could not read (a
 	// `secure:` entry or no value) and replaced with stable stand-ins.
 	StandIns []string
+	// StackRefs says where the outputs of each referenced stack came from.
+	StackRefs []StackRef
 }
+
+// StackRef is one stack the planned stack reads through a StackReference.
+type StackRef struct {
+	Name   string `json:"name"`
+	Source string `json:"source"`
+}
+
+// Sources of a referenced stack's outputs.
+const (
+	SourceGiven    = "given in plan.Options.StackOutputs"
+	SourceProdPlan = "the offline plan of prod (Pulumi.prod.yaml in the same project)"
+)
 
 // Output is one awaited stack output.
 type Output struct {
@@ -85,6 +103,10 @@ func Run(opts Options) (*Result, error) {
 	for name, outs := range opts.StackOutputs {
 		cloud.SetStackOutputs(name, outs)
 	}
+	refs, err := referencedStacks(cloud, dir, values, secrets, opts)
+	if err != nil {
+		return nil, err
+	}
 	var exported pulumi.Map
 	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
 		var err error
@@ -95,10 +117,14 @@ func Run(opts Options) (*Result, error) {
 		info.ConfigSecretKeys = secrets
 		info.DryRun = opts.Preview
 	})
-	res := &Result{Project: project.Name, Stack: opts.Stack, Cloud: cloud, Outputs: map[string]Output{}, StandIns: standIns}
+	res := &Result{Project: project.Name, Stack: opts.Stack, Cloud: cloud, Outputs: map[string]Output{}, StandIns: standIns, StackRefs: refs}
 	if err != nil {
 		// The cloud is returned with the error so that callers can see what
 		// was declared before the failure (nothing, for invalid config).
+		var refErr *prodref.Error
+		if errors.As(err, &refErr) && len(refs) == 1 && refs[0].Source == SourceProdPlan {
+			err = fmt.Errorf("%w\n(prod's outputs came from %s)", refErr, SourceProdPlan)
+		}
 		return res, err
 	}
 	for k, v := range exported {
@@ -173,4 +199,51 @@ func resolveConfig(project *Project, file string, opts Options) (map[string]stri
 	sort.Strings(keys)
 	sort.Strings(standIns)
 	return values, keys, standIns, nil
+}
+
+// referencedStacks makes the stacks that opts.Stack reads visible to its
+// StackReference. The onprem stack reads prod: when opts.StackOutputs does
+// not give prod's outputs, prod is planned first, from the same project, and
+// its outputs are handed over with their secrecy, as the Pulumi engine would.
+func referencedStacks(cloud *mockcloud.Cloud, dir string, values map[string]string, secrets []string, opts Options) ([]StackRef, error) {
+	if opts.Stack != config.StackOnprem {
+		return nil, nil
+	}
+	name := values[qualify(config.Project, "prodStackRef")]
+	if _, given := opts.StackOutputs[name]; given {
+		return []StackRef{{Name: name, Source: SourceGiven}}, nil
+	}
+	// Invalid onprem config must fail on its own, before prod is planned:
+	// the program reports it, with nothing declared.
+	if _, err := config.LoadFrom(opts.Stack, func(key string) (string, bool, bool) {
+		q := qualify(config.Project, key)
+		v, ok := values[q]
+		return v, ok, slices.Contains(secrets, q)
+	}); err != nil {
+		return nil, nil
+	}
+	prod, err := Run(Options{Stack: config.StackProd, ProjectDir: dir, Preview: opts.Preview})
+	if err != nil {
+		return nil, fmt.Errorf("the onprem stack reads prod's outputs (%s), so prod is planned first, and that failed: %w", prodref.BringUp, err)
+	}
+	cloud.SetStackOutputs(name, prod.StackOutputs())
+	return []StackRef{{Name: name, Source: SourceProdPlan}}, nil
+}
+
+// StackOutputs returns the run's stack outputs as another stack's
+// StackReference would read them: secret outputs stay secret, and outputs
+// not known until apply are left out.
+func (r *Result) StackOutputs() map[string]any {
+	out := map[string]any{}
+	for k, o := range r.Outputs {
+		if !o.Known {
+			continue
+		}
+		v := resource.NewPropertyValue(o.Value)
+		if o.Secret {
+			v = resource.MakeSecret(v)
+		}
+		out[k] = v
+	}
+	return out
 }

@@ -26,6 +26,7 @@ type Document struct {
 	Resources []ResourceDoc  `json:"resources"`
 	Outputs   map[string]any `json:"outputs"`
 	StandIns  []string       `json:"secretStandIns,omitempty"`
+	StackRefs []StackRef     `json:"stackReferences,omitempty"`
 }
 
 // ResourceDoc is one resource in the JSON plan.
@@ -42,7 +43,7 @@ type ResourceDoc struct {
 
 // Doc builds the JSON document, with every secret redacted.
 func (r *Result) Doc() Document {
-	d := Document{Project: r.Project, Stack: r.Stack, Outputs: map[string]any{}, StandIns: r.StandIns, Resources: []ResourceDoc{}}
+	d := Document{Project: r.Project, Stack: r.Stack, Outputs: map[string]any{}, StandIns: r.StandIns, StackRefs: r.StackRefs, Resources: []ResourceDoc{}}
 	for _, res := range r.Cloud.Resources() {
 		deps := res.DependsOn
 		if deps == nil {
@@ -138,6 +139,9 @@ func (r *Result) WriteText(w io.Writer) {
 		children[res.Parent] = append(children[res.Parent], res)
 	}
 	fmt.Fprintf(w, "%s/%s: %d resources (offline plan, mock cloud)\n", r.Project, r.Stack, len(all))
+	for _, ref := range r.StackRefs {
+		fmt.Fprintf(w, "stack reference %s: outputs from %s\n", ref.Name, ref.Source)
+	}
 	var walk func(parent, indent string)
 	walk = func(parent, indent string) {
 		kids := children[parent]
@@ -154,6 +158,13 @@ func (r *Result) WriteText(w io.Writer) {
 				flags += " [provider " + lastSegment(res.Provider) + "]"
 			}
 			fmt.Fprintf(w, "%s%s%s %s%s\n", indent, branch, res.Type, res.Name, flags)
+			if len(res.DependsOn) > 0 {
+				names := make([]string, len(res.DependsOn))
+				for i, d := range res.DependsOn {
+					names[i] = shortName(d)
+				}
+				fmt.Fprintf(w, "%s%s    after: %s\n", indent, next, strings.Join(names, ", "))
+			}
 			for _, s := range keySettings(res) {
 				fmt.Fprintf(w, "%s%s    %s\n", indent, next, s)
 			}
@@ -174,6 +185,16 @@ func (r *Result) WriteText(w io.Writer) {
 		b, _ := json.Marshal(plainOutput(r.Outputs[k]))
 		fmt.Fprintf(w, "  %s: %s\n", k, truncate(string(b), 160))
 	}
+}
+
+// shortName is a URN's resource kind and name, such as "Bootstrap onprem".
+func shortName(urn string) string {
+	u := resource.URN(urn)
+	typ := string(u.Type())
+	if i := strings.LastIndex(typ, ":"); i >= 0 {
+		typ = typ[i+1:]
+	}
+	return typ + " " + u.Name()
 }
 
 func lastSegment(urn string) string {
@@ -205,11 +226,15 @@ func keySettings(res *mockcloud.Resource) []string {
 			if len(t) == 0 {
 				return
 			}
+			// Scalars print on one line; documents (multi-line strings)
+			// and nested values one element per line.
 			scalars := true
 			for _, e := range t {
-				switch e.(type) {
+				switch v := e.(type) {
 				case map[string]any, []any:
 					scalars = false
+				case string:
+					scalars = scalars && !strings.Contains(v, "\n")
 				}
 			}
 			if scalars {
@@ -222,7 +247,7 @@ func keySettings(res *mockcloud.Resource) []string {
 			}
 		case string:
 			if strings.Contains(t, "\n") {
-				out = append(out, fmt.Sprintf("%s=<%d lines>", prefix, strings.Count(t, "\n")+1))
+				out = append(out, fmt.Sprintf("%s=<%d lines>", prefix, strings.Count(strings.TrimRight(t, "\n"), "\n")+1))
 				return
 			}
 			out = append(out, prefix+"="+truncate(t, 90))

@@ -1,0 +1,95 @@
+// Package registry is the PullSecret component: application namespaces on
+// the Talos cluster, each with a pull secret for the DO container registry.
+// The credentials are read-only and come from the prod stack.
+package registry
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// PullSecret is the registry pull secret in each application namespace.
+type PullSecret struct {
+	pulumi.ResourceState
+
+	// Name is the Secret's name: workloads list it in imagePullSecrets.
+	Name pulumi.StringOutput `pulumi:"name"`
+	// Namespaces holds a copy of the secret each.
+	Namespaces pulumi.StringArrayOutput `pulumi:"namespaces"`
+}
+
+// Args configures a PullSecret.
+type Args struct {
+	Provider *kubernetes.Provider
+	// SecretName is the Secret's name in every namespace.
+	SecretName string
+	// Namespaces are created by this component.
+	Namespaces []string
+	// DockerConfig is the .dockerconfigjson document (secret).
+	DockerConfig pulumi.StringInput
+}
+
+func (a *Args) check() error {
+	if a == nil {
+		return errors.New("registry: NewPullSecret needs Args")
+	}
+	var errs []error
+	if a.Provider == nil {
+		errs = append(errs, errors.New("args.Provider is required"))
+	}
+	if a.SecretName == "" || len(a.Namespaces) == 0 {
+		errs = append(errs, errors.New("args.SecretName and at least one namespace are required"))
+	}
+	if a.DockerConfig == nil {
+		errs = append(errs, errors.New("args.DockerConfig is required"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("registry: invalid Args: %w", err)
+	}
+	return nil
+}
+
+// NewPullSecret declares the namespaces and their pull secrets.
+func NewPullSecret(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*PullSecret, error) {
+	if err := args.check(); err != nil {
+		return nil, err
+	}
+	p := &PullSecret{}
+	if err := ctx.RegisterComponentResource("hybrid:registry:PullSecret", name, p, opts...); err != nil {
+		return nil, err
+	}
+	k8s := []pulumi.ResourceOption{pulumi.Parent(p), pulumi.Provider(args.Provider)}
+	docker := pulumi.ToSecret(args.DockerConfig).(pulumi.StringOutput)
+	var namespaces pulumi.StringArray
+	for _, n := range args.Namespaces {
+		ns, err := corev1.NewNamespace(ctx, n, &corev1.NamespaceArgs{
+			Metadata: metav1.ObjectMetaArgs{Name: pulumi.String(n)},
+		}, k8s...)
+		if err != nil {
+			return nil, err
+		}
+		_, err = corev1.NewSecret(ctx, n+"-"+args.SecretName, &corev1.SecretArgs{
+			Metadata: metav1.ObjectMetaArgs{
+				Name:      pulumi.String(args.SecretName),
+				Namespace: ns.Metadata.Name(),
+			},
+			Type:       pulumi.String("kubernetes.io/dockerconfigjson"),
+			StringData: pulumi.StringMap{".dockerconfigjson": docker},
+		}, k8s...)
+		if err != nil {
+			return nil, err
+		}
+		namespaces = append(namespaces, ns.Metadata.Name().Elem())
+	}
+	p.Name = pulumi.String(args.SecretName).ToStringOutput()
+	p.Namespaces = namespaces.ToStringArrayOutput()
+	if err := ctx.RegisterResourceOutputs(p, pulumi.Map{"name": p.Name, "namespaces": p.Namespaces}); err != nil {
+		return nil, err
+	}
+	return p, nil
+}

@@ -1,0 +1,189 @@
+// Package storage is the OnpremStorage component: the Talos cluster's
+// StorageClasses and their provisioners. Local SSD volumes (hostPath on each
+// node, local-path-provisioner) are the default class; shared RWX volumes
+// come from the NFS server (nfs-subdir-external-provisioner). Ceph is not
+// built: the config rejects it.
+package storage
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	helmv4 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v4"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	storagev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/storage/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hybridcloud/platform/internal/config"
+	"github.com/hybridcloud/platform/internal/versions"
+)
+
+// StorageClass names.
+const (
+	LocalClass  = "local-ssd" // the default class: node-local, ReadWriteOnce
+	SharedClass = "nfs"       // shared, ReadWriteMany
+)
+
+// Provisioner names, set in the charts and used by the StorageClasses.
+const (
+	localProvisioner = "rancher.io/local-path"
+	nfsProvisioner   = "k8s-sigs.io/nfs-subdir-external-provisioner"
+)
+
+// OnpremStorage is the cluster's storage.
+type OnpremStorage struct {
+	pulumi.ResourceState
+
+	// DefaultClass is the default StorageClass (local SSD).
+	DefaultClass pulumi.StringOutput `pulumi:"defaultClass"`
+	// SharedClass is the RWX StorageClass on NFS.
+	SharedClass pulumi.StringOutput `pulumi:"sharedClass"`
+}
+
+// Args configures OnpremStorage.
+type Args struct {
+	// Provider is the Talos cluster's Kubernetes provider.
+	Provider *kubernetes.Provider
+	// Storage is the validated stack config.
+	Storage config.Storage
+	// Cni is the resource that gives pods a network; the provisioners wait
+	// for it.
+	Cni pulumi.Resource
+}
+
+func (a *Args) check() error {
+	if a == nil {
+		return errors.New("storage: NewOnpremStorage needs Args")
+	}
+	var errs []error
+	if a.Provider == nil {
+		errs = append(errs, errors.New("args.Provider is required"))
+	}
+	if a.Cni == nil {
+		errs = append(errs, errors.New("args.Cni is required: provisioner pods need pod networking"))
+	}
+	if a.Storage.LocalPath == "" || a.Storage.NFSServer == "" || a.Storage.NFSPath == "" {
+		errs = append(errs, errors.New("args.Storage needs LocalPath, NFSServer and NFSPath"))
+	}
+	if a.Storage.Ceph {
+		errs = append(errs, errors.New("args.Storage.Ceph: Ceph is not built by this component"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("storage: invalid Args: %w", err)
+	}
+	return nil
+}
+
+// NewOnpremStorage declares the provisioners and the StorageClasses.
+func NewOnpremStorage(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*OnpremStorage, error) {
+	if err := args.check(); err != nil {
+		return nil, err
+	}
+	s := &OnpremStorage{}
+	if err := ctx.RegisterComponentResource("hybrid:storage:OnpremStorage", name, s, opts...); err != nil {
+		return nil, err
+	}
+	k8s := []pulumi.ResourceOption{pulumi.Parent(s), pulumi.Provider(args.Provider)}
+	afterCni := []pulumi.ResourceOption{pulumi.Parent(s), pulumi.Provider(args.Provider), pulumi.DependsOn([]pulumi.Resource{args.Cni})}
+
+	// local-path-provisioner's helper pods mount hostPath volumes: its
+	// namespace must allow privileged pods (Talos enforces baseline).
+	localNs, err := namespace(ctx, "local-path-storage", true, k8s)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := chart(ctx, versions.LocalPathProvisioner, localNs, pulumi.Map{
+		"storageClass": pulumi.Map{
+			"create":          pulumi.Bool(false), // declared below
+			"provisionerName": pulumi.String(localProvisioner),
+		},
+		"nodePathMap": pulumi.Array{pulumi.Map{
+			"node":  pulumi.String("DEFAULT_PATH_FOR_NON_LISTED_NODES"),
+			"paths": pulumi.ToStringArray([]string{args.Storage.LocalPath}),
+		}},
+	}, afterCni); err != nil {
+		return nil, err
+	}
+	local, err := storagev1.NewStorageClass(ctx, LocalClass, &storagev1.StorageClassArgs{
+		Metadata: metav1.ObjectMetaArgs{
+			Name:        pulumi.String(LocalClass),
+			Annotations: pulumi.StringMap{"storageclass.kubernetes.io/is-default-class": pulumi.String("true")},
+		},
+		Provisioner: pulumi.String(localProvisioner),
+		// Bind where the pod is scheduled: the volume lives on that node.
+		VolumeBindingMode:    pulumi.String("WaitForFirstConsumer"),
+		ReclaimPolicy:        pulumi.String("Delete"),
+		AllowVolumeExpansion: pulumi.Bool(false),
+	}, k8s...)
+	if err != nil {
+		return nil, err
+	}
+
+	nfsNs, err := namespace(ctx, "nfs-provisioner", false, k8s)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := chart(ctx, versions.NFSSubdirExternalProvisioner, nfsNs, pulumi.Map{
+		"replicaCount": pulumi.Int(2), // leader election keeps one active
+		"nfs": pulumi.Map{
+			"server": pulumi.String(args.Storage.NFSServer),
+			"path":   pulumi.String(args.Storage.NFSPath),
+		},
+		"storageClass": pulumi.Map{
+			"create":          pulumi.Bool(false), // declared below
+			"provisionerName": pulumi.String(nfsProvisioner),
+		},
+	}, afterCni); err != nil {
+		return nil, err
+	}
+	shared, err := storagev1.NewStorageClass(ctx, SharedClass, &storagev1.StorageClassArgs{
+		Metadata:    metav1.ObjectMetaArgs{Name: pulumi.String(SharedClass)},
+		Provisioner: pulumi.String(nfsProvisioner),
+		// A deleted claim's directory is renamed archived-*, not erased.
+		Parameters:           pulumi.StringMap{"archiveOnDelete": pulumi.String("true")},
+		MountOptions:         pulumi.ToStringArray([]string{"nfsvers=4.1", "hard"}),
+		VolumeBindingMode:    pulumi.String("Immediate"),
+		ReclaimPolicy:        pulumi.String("Delete"),
+		AllowVolumeExpansion: pulumi.Bool(true),
+	}, k8s...)
+	if err != nil {
+		return nil, err
+	}
+
+	s.DefaultClass = local.Metadata.Name().Elem()
+	s.SharedClass = shared.Metadata.Name().Elem()
+	if err := ctx.RegisterResourceOutputs(s, pulumi.Map{
+		"defaultClass": s.DefaultClass,
+		"sharedClass":  s.SharedClass,
+	}); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// namespace creates a namespace; privileged ones carry the Pod Security
+// labels that admit privileged pods.
+func namespace(ctx *pulumi.Context, name string, privileged bool, opts []pulumi.ResourceOption) (*corev1.Namespace, error) {
+	labels := pulumi.StringMap{}
+	if privileged {
+		for _, mode := range []string{"enforce", "audit", "warn"} {
+			labels["pod-security.kubernetes.io/"+mode] = pulumi.String("privileged")
+		}
+	}
+	return corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
+		Metadata: metav1.ObjectMetaArgs{Name: pulumi.String(name), Labels: labels},
+	}, opts...)
+}
+
+// chart installs a pinned chart into a namespace.
+func chart(ctx *pulumi.Context, c versions.Chart, ns *corev1.Namespace, values pulumi.Map, opts []pulumi.ResourceOption) (*helmv4.Chart, error) {
+	return helmv4.NewChart(ctx, c.Name, &helmv4.ChartArgs{
+		Chart:          pulumi.String(c.Name),
+		Version:        pulumi.String(c.Version),
+		RepositoryOpts: helmv4.RepositoryOptsArgs{Repo: pulumi.String(c.Repo)},
+		Namespace:      ns.Metadata.Name().Elem(),
+		Values:         values,
+	}, opts...)
+}

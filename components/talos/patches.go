@@ -1,0 +1,273 @@
+package talos
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/hybridcloud/platform/internal/config"
+	"github.com/hybridcloud/platform/internal/versions"
+)
+
+// The Talos machine-config fields this program patches, as typed Go. Each
+// patch is rendered to YAML with yaml.v3 and applied by Talos as a strategic
+// merge over the generated base config; interfaces merge by name.
+
+type patch struct {
+	Machine *machineSection `yaml:"machine,omitempty"`
+	Cluster *clusterSection `yaml:"cluster,omitempty"`
+}
+
+type machineSection struct {
+	Install    *install          `yaml:"install,omitempty"`
+	CertSANs   []string          `yaml:"certSANs,omitempty"`
+	Kubelet    *kubelet          `yaml:"kubelet,omitempty"`
+	Network    *network          `yaml:"network,omitempty"`
+	Features   *features         `yaml:"features,omitempty"`
+	NodeLabels map[string]string `yaml:"nodeLabels,omitempty"`
+}
+
+type install struct {
+	Disk  string `yaml:"disk,omitempty"`
+	Image string `yaml:"image,omitempty"`
+}
+
+type kubelet struct {
+	ExtraArgs   map[string]string `yaml:"extraArgs,omitempty"`
+	ExtraMounts []extraMount      `yaml:"extraMounts,omitempty"`
+	NodeIP      *nodeIP           `yaml:"nodeIP,omitempty"`
+}
+
+type extraMount struct {
+	Destination string   `yaml:"destination"`
+	Type        string   `yaml:"type"`
+	Source      string   `yaml:"source"`
+	Options     []string `yaml:"options"`
+}
+
+type nodeIP struct {
+	ValidSubnets []string `yaml:"validSubnets"`
+}
+
+type network struct {
+	Hostname    string      `yaml:"hostname,omitempty"`
+	Nameservers []string    `yaml:"nameservers,omitempty"`
+	Interfaces  []netDevice `yaml:"interfaces,omitempty"`
+}
+
+type netDevice struct {
+	Interface string     `yaml:"interface"`
+	Addresses []string   `yaml:"addresses,omitempty"`
+	MTU       int        `yaml:"mtu,omitempty"`
+	Routes    []route    `yaml:"routes,omitempty"`
+	VIP       *vip       `yaml:"vip,omitempty"`
+	Wireguard *wireguard `yaml:"wireguard,omitempty"`
+}
+
+type route struct {
+	Network string `yaml:"network"`
+	Gateway string `yaml:"gateway"`
+}
+
+type vip struct {
+	IP string `yaml:"ip"`
+}
+
+type wireguard struct {
+	PrivateKey string          `yaml:"privateKey"`
+	ListenPort int             `yaml:"listenPort"`
+	Peers      []wireguardPeer `yaml:"peers"`
+}
+
+type wireguardPeer struct {
+	PublicKey                   string   `yaml:"publicKey"`
+	Endpoint                    string   `yaml:"endpoint"`
+	PersistentKeepaliveInterval string   `yaml:"persistentKeepaliveInterval"`
+	AllowedIPs                  []string `yaml:"allowedIPs"`
+}
+
+type features struct {
+	KubePrism *kubePrism `yaml:"kubePrism,omitempty"`
+}
+
+type kubePrism struct {
+	Enabled bool `yaml:"enabled"`
+	Port    int  `yaml:"port"`
+}
+
+type clusterSection struct {
+	Network        *clusterNetwork `yaml:"network,omitempty"`
+	Proxy          *proxy          `yaml:"proxy,omitempty"`
+	APIServer      *apiServer      `yaml:"apiServer,omitempty"`
+	Etcd           *etcd           `yaml:"etcd,omitempty"`
+	ExtraManifests []string        `yaml:"extraManifests,omitempty"`
+}
+
+type clusterNetwork struct {
+	PodSubnets     []string `yaml:"podSubnets"`
+	ServiceSubnets []string `yaml:"serviceSubnets"`
+	CNI            cni      `yaml:"cni"`
+}
+
+type cni struct {
+	Name string `yaml:"name"`
+}
+
+type proxy struct {
+	Disabled bool `yaml:"disabled"`
+}
+
+type apiServer struct {
+	CertSANs []string `yaml:"certSANs"`
+}
+
+type etcd struct {
+	AdvertisedSubnets []string `yaml:"advertisedSubnets"`
+}
+
+// KubePrismPort is the node-local API server load balancer Talos runs; Cilium
+// reaches the API through it, so it never depends on a Service IP.
+const KubePrismPort = 7445
+
+// wireguardInterface is the tunnel link on the WireGuard node.
+const wireguardInterface = "wg0"
+
+// wireguardMTU leaves room for WireGuard's 80-byte overhead on a 1500 link.
+const wireguardMTU = 1420
+
+// keepalive keeps the on-prem NAT mapping open so the gateway can reach in.
+const keepalive = "25s"
+
+func render(p patch) (string, error) {
+	var b strings.Builder
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(p); err != nil {
+		return "", fmt.Errorf("talos: render config patch: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return "", fmt.Errorf("talos: render config patch: %w", err)
+	}
+	return b.String(), nil
+}
+
+// clusterPatch is the same on every node: subnets, CNI, installer, kubelet.
+func clusterPatch(a *Args) patch {
+	t, n := a.Talos, a.Network
+	k := &kubelet{
+		// Serving certificates signed by the cluster CA, so that
+		// metrics-server can verify kubelets; the approver signs the CSRs.
+		ExtraArgs: map[string]string{"rotate-server-certificates": "true"},
+		// Never register the VIP or the tunnel address as the node IP.
+		NodeIP: &nodeIP{ValidSubnets: []string{t.LanPrefix().String()}},
+	}
+	if a.LocalStoragePath != "" {
+		// The kubelet runs in a container: hostPath volumes under this path
+		// must be bind-mounted into it with shared propagation.
+		k.ExtraMounts = []extraMount{{
+			Destination: a.LocalStoragePath, Type: "bind", Source: a.LocalStoragePath,
+			Options: []string{"bind", "rshared", "rw"},
+		}}
+	}
+	return patch{
+		Machine: &machineSection{
+			Install:  &install{Image: t.InstallImage},
+			Kubelet:  k,
+			Network:  &network{Nameservers: t.Nameservers},
+			Features: &features{KubePrism: &kubePrism{Enabled: true, Port: KubePrismPort}},
+		},
+		Cluster: &clusterSection{
+			Network: &clusterNetwork{
+				// Explicit: Talos' default service subnet (10.96.0.0/12)
+				// would cover the DO VPC.
+				PodSubnets:     []string{n.TalosPodCidr},
+				ServiceSubnets: []string{n.TalosServiceCidr},
+				// Cilium is installed after bootstrap and enforces
+				// NetworkPolicy; Flannel would not.
+				CNI: cni{Name: "none"},
+			},
+			// Cilium replaces kube-proxy.
+			Proxy: &proxy{Disabled: true},
+		},
+	}
+}
+
+// controlPlanePatch is the same on every control-plane node.
+func controlPlanePatch(a *Args) patch {
+	sans := []string{a.Talos.Vip, a.WireGuard.Address.Addr().String()}
+	return patch{
+		Machine: &machineSection{CertSANs: sans},
+		Cluster: &clusterSection{
+			// The API is reached on the VIP on site and on the tunnel
+			// address from DigitalOcean.
+			APIServer: &apiServer{CertSANs: sans},
+			// etcd peers talk on the LAN, never on the VIP or the tunnel.
+			Etcd:           &etcd{AdvertisedSubnets: []string{a.Talos.LanPrefix().String()}},
+			ExtraManifests: []string{versions.KubeletServingCertApprover},
+		},
+	}
+}
+
+// nodePatch is one node's identity: hostname, address, routes, VIP, disk,
+// labels. Nodes other than the WireGuard node route the tunnel's ranges
+// through it.
+func nodePatch(a *Args, n config.TalosNode) patch {
+	lan := a.Talos.LanPrefix()
+	link := netDevice{
+		Interface: n.Interface,
+		Addresses: []string{netip.PrefixFrom(netip.MustParseAddr(n.IP), lan.Bits()).String()},
+		Routes:    []route{{Network: "0.0.0.0/0", Gateway: a.Talos.Gateway}},
+	}
+	if wg := a.wireguardNode(); n.Name != wg.Name {
+		for _, r := range a.WireGuard.Peer.AllowedIPs {
+			link.Routes = append(link.Routes, route{Network: r.String(), Gateway: wg.IP})
+		}
+	}
+	if n.Role == config.RoleControlPlane {
+		link.VIP = &vip{IP: a.Talos.Vip}
+	}
+	return patch{Machine: &machineSection{
+		Install:    &install{Disk: n.InstallDisk},
+		Network:    &network{Hostname: n.Name, Interfaces: []netDevice{link}},
+		NodeLabels: n.Labels,
+	}}
+}
+
+// wireguardPatch is the wg0 link on the WireGuard node. It holds the private
+// key: the caller keeps the rendered patch a secret.
+func wireguardPatch(a *Args, privateKey string) patch {
+	w := a.WireGuard
+	link := netDevice{
+		Interface: wireguardInterface,
+		Addresses: []string{w.Address.String()},
+		MTU:       wireguardMTU,
+		Wireguard: &wireguard{
+			PrivateKey: privateKey,
+			ListenPort: w.ListenPort,
+			Peers: []wireguardPeer{{
+				PublicKey:                   w.Peer.PublicKey,
+				Endpoint:                    w.Peer.Endpoint,
+				PersistentKeepaliveInterval: keepalive,
+				AllowedIPs:                  prefixes(w.Peer.AllowedIPs),
+			}},
+		},
+	}
+	// WireGuard routes nothing by itself: each allowed range beyond the
+	// tunnel's own subnet gets a route via the gateway's tunnel address.
+	for _, r := range w.Peer.AllowedIPs {
+		if !w.Address.Masked().Contains(r.Addr()) {
+			link.Routes = append(link.Routes, route{Network: r.String(), Gateway: w.Peer.Gateway.String()})
+		}
+	}
+	return patch{Machine: &machineSection{Network: &network{Interfaces: []netDevice{link}}}}
+}
+
+func prefixes(ps []netip.Prefix) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return out
+}

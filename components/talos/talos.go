@@ -1,0 +1,141 @@
+// Package talos is the TalosCluster component: the on-prem Talos Linux
+// Kubernetes cluster, from machine secrets to a working CNI, in the order
+// Talos needs:
+//
+//	Secrets -> machine config per role -> ConfigurationApply per node
+//	-> Bootstrap (after every control-plane apply) -> Kubeconfig
+//	-> kubernetes.Provider -> Cilium
+package talos
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hybridcloud/platform/internal/config"
+)
+
+// TalosCluster is the on-prem Talos cluster.
+//
+//nolint:revive // the component is named TalosCluster by its type token
+type TalosCluster struct {
+	pulumi.ResourceState
+
+	// Endpoint is the Kubernetes API on the control-plane VIP.
+	Endpoint pulumi.StringOutput `pulumi:"endpoint"`
+	// Kubeconfig is the admin kubeconfig (secret).
+	Kubeconfig pulumi.StringOutput `pulumi:"kubeconfig"`
+	// Talosconfig is the talosctl client config (secret).
+	Talosconfig pulumi.StringOutput `pulumi:"talosconfig"`
+
+	// Provider talks to this cluster; later components pass it.
+	Provider *kubernetes.Provider
+	// Cni is the Cilium chart. Pods need it for networking: components
+	// that run pods depend on it.
+	Cni pulumi.Resource
+}
+
+// Args configures a TalosCluster.
+type Args struct {
+	// Talos and Network are the validated stack config.
+	Talos   config.Talos
+	Network config.Network
+	// LocalStoragePath is bind-mounted into the kubelet so that hostPath
+	// volumes under it work; empty for none.
+	LocalStoragePath string
+	// WireGuard is the wg0 tunnel to the DO gateway on Talos.WireguardNode.
+	WireGuard WireGuard
+}
+
+// WireGuard is the on-prem end of the tunnel.
+type WireGuard struct {
+	// PrivateKey is the on-prem peer's private key (secret).
+	PrivateKey pulumi.StringInput
+	// Address is the on-prem tunnel address with the tunnel's prefix length.
+	Address    netip.Prefix
+	ListenPort int
+	Peer       Peer
+}
+
+// Peer is the DO gateway, as the prod stack exports it.
+type Peer struct {
+	PublicKey string
+	Endpoint  string // PUBLIC_IP:PORT
+	// AllowedIPs are the ranges routed through the tunnel.
+	AllowedIPs []netip.Prefix
+	// Gateway is the gateway's tunnel address: the next hop for AllowedIPs.
+	Gateway netip.Addr
+}
+
+func (a *Args) wireguardNode() config.TalosNode {
+	for _, n := range a.Talos.Nodes {
+		if n.Name == a.Talos.WireguardNode {
+			return n
+		}
+	}
+	return config.TalosNode{}
+}
+
+func (a *Args) check() error {
+	if a == nil {
+		return errors.New("talos: NewTalosCluster needs Args")
+	}
+	var errs []error
+	if len(a.Talos.ControlPlanes()) == 0 {
+		errs = append(errs, errors.New("no control-plane node"))
+	}
+	if a.wireguardNode().Name == "" {
+		errs = append(errs, fmt.Errorf("args.Talos.WireguardNode %q is not one of the nodes", a.Talos.WireguardNode))
+	}
+	if a.WireGuard.PrivateKey == nil {
+		errs = append(errs, errors.New("args.WireGuard.PrivateKey is required"))
+	}
+	if !a.WireGuard.Address.IsValid() || !a.WireGuard.Peer.Gateway.IsValid() {
+		errs = append(errs, errors.New("args.WireGuard.Address and args.WireGuard.Peer.Gateway are required"))
+	}
+	if a.WireGuard.Peer.PublicKey == "" || a.WireGuard.Peer.Endpoint == "" || len(a.WireGuard.Peer.AllowedIPs) == 0 {
+		errs = append(errs, errors.New("args.WireGuard.Peer needs PublicKey, Endpoint and AllowedIPs"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("talos: invalid Args: %w", err)
+	}
+	return nil
+}
+
+// NewTalosCluster declares the cluster. name is the component's name; the
+// cluster's own name comes from Args.Talos.ClusterName.
+func NewTalosCluster(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*TalosCluster, error) {
+	if err := args.check(); err != nil {
+		return nil, err
+	}
+	c := &TalosCluster{}
+	if err := ctx.RegisterComponentResource("hybrid:talos:TalosCluster", name, c, opts...); err != nil {
+		return nil, err
+	}
+	m, err := newMachines(ctx, c, args)
+	if err != nil {
+		return nil, err
+	}
+	c.Endpoint = pulumi.String(endpoint(args.Talos)).ToStringOutput()
+	c.Kubeconfig = m.kubeconfig
+	c.Talosconfig = m.talosconfig
+	if err := newCilium(ctx, c, name); err != nil {
+		return nil, err
+	}
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"endpoint":    c.Endpoint,
+		"kubeconfig":  c.Kubeconfig,
+		"talosconfig": c.Talosconfig,
+	}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// endpoint is the cluster endpoint baked into every machine config.
+func endpoint(t config.Talos) string {
+	return "https://" + t.Vip + ":6443"
+}

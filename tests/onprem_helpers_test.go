@@ -1,0 +1,38 @@
+package tests
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/hybridcloud/platform/internal/prodref"
+)
+
+// prodStack is the prod stack the onprem stack file references.
+const prodStack = "organization/hybrid-platform/prod"
+
+// Mocked prod outputs: the gateway's key pair is a test key, never used
+// anywhere else.
+const (
+	gatewayPublicKey = "8sGMZp3N0mJq2oCq0Qe7Yg1mB3n2hFq6yXj1uS5vYkU="
+	gatewayEndpoint  = "198.51.100.20:51820"
+	dockerConfig     = `{"auths":{"registry.digitalocean.com":{"auth":"cmVhZC1vbmx5OnRva2Vu"}}}`
+)
+
+var onpremRoutes = []string{"10.100.0.0/16", "10.244.0.0/16", "10.245.0.0/16", "10.250.0.0/30"}
+
+// prodOutputs are the prod stack's outputs as the onprem stack reads them;
+// registryDockerConfig is a secret, as prod exports it.
+func prodOutputs() map[string]any {
+	routes := make([]any, len(onpremRoutes))
+	for i, r := range onpremRoutes {
+		routes[i] = r
+	}
+	return map[string]any{
+		prodref.GatewayEndpoint:      gatewayEndpoint,
+		prodref.GatewayPublicKey:     gatewayPublicKey,
+		prodref.GatewayTunnelIP:      "10.250.0.1",
+		prodref.OnpremRoutes:         routes,
+		prodref.RegistryServer:       "registry.digitalocean.com",
+		prodref.RegistryEndpoint:     "registry.digitalocean.com/hybrid-platform",
+		prodref.RegistryDockerConfig: resource.MakeSecret(resource.NewProperty(dockerConfig)),
+	}
+}

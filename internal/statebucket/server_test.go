@@ -3,17 +3,17 @@ package statebucket
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/hybridcloud/platform/internal/toolpath"
 )
 
 // The tests talk to a real S3 server: versitygw (pinned in .ci/run), started
@@ -39,7 +39,7 @@ func TestMain(m *testing.M) {
 }
 
 func runWithServer(m *testing.M) int {
-	bin, err := findVersitygw()
+	bin, err := toolpath.Find("versitygw")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: the state bucket tests need a real S3 server and found none: %v\n"+
 			"install it with:\n\t%s\n(.ci/run does this)\n", err, versitygwInstall)
@@ -53,28 +53,6 @@ func runWithServer(m *testing.M) int {
 	server = srv
 	defer srv.stop()
 	return m.Run()
-}
-
-// findVersitygw looks on PATH, then in $(go env GOPATH)/bin where go install
-// puts it.
-func findVersitygw() (string, error) {
-	if p, err := exec.LookPath("versitygw"); err == nil {
-		return p, nil
-	}
-	gopath := os.Getenv("GOPATH")
-	if gopath == "" {
-		out, err := exec.Command("go", "env", "GOPATH").Output()
-		if err == nil {
-			gopath = strings.TrimSpace(string(out))
-		}
-	}
-	for _, dir := range filepath.SplitList(gopath) {
-		p := filepath.Join(dir, "bin", "versitygw")
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			return p, nil
-		}
-	}
-	return "", errors.New("versitygw is not on PATH nor in $(go env GOPATH)/bin")
 }
 
 func startVersitygw(bin string) (*s3Server, error) {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/hybridcloud/platform/internal/toolpath"
 )
 
 // The version .ci/run installs; findings can differ between versions.
@@ -21,7 +23,7 @@ const (
 // every run: step through shellcheck when shellcheck is installed (.ci/run
 // installs it).
 func TestWorkflowsPassActionlint(t *testing.T) {
-	bin, err := findTool("actionlint")
+	bin, err := toolpath.Find("actionlint")
 	require.NoError(t, err, "actionlint is required to test the workflows; install it with:\n\t%s", actionlintInstall)
 	out, err := exec.Command(bin, "-version").Output()
 	require.NoError(t, err)

@@ -6,9 +6,7 @@
 package delivery
 
 import (
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -135,24 +133,4 @@ func workflowNamed(t testing.TB, file string) *workflow {
 	}
 	t.Fatalf("no workflow .github/workflows/%s", file)
 	return nil
-}
-
-// findTool looks for a Go-installed tool on PATH, then in $(go env GOPATH)/bin.
-func findTool(name string) (string, error) {
-	if p, err := exec.LookPath(name); err == nil {
-		return p, nil
-	}
-	gopath := os.Getenv("GOPATH")
-	if gopath == "" {
-		if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-			gopath = strings.TrimSpace(string(out))
-		}
-	}
-	for _, dir := range filepath.SplitList(gopath) {
-		p := filepath.Join(dir, "bin", name)
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			return p, nil
-		}
-	}
-	return "", errors.New(name + " is not on PATH nor in $(go env GOPATH)/bin")
 }

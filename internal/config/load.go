@@ -13,8 +13,8 @@ import (
 // stackKeys lists the object keys each stack reads. A key a stack does not
 // list is ignored by that stack.
 var stackKeys = map[string][]string{
-	StackProd:   {"network", "alertEmail", "gateway", "doks", "registry", "database", "spaces"},
-	StackOnprem: {"network", "alertEmail", "talos", "storage", "prodStackRef"},
+	StackProd:   {"network", "alertEmail", "gateway", "doks", "registry", "database", "spaces", "platform"},
+	StackOnprem: {"network", "alertEmail", "talos", "storage", "prodStackRef", "platform"},
 }
 
 // UnknownStackError is returned for a stack name this program has no
@@ -65,6 +65,7 @@ func LoadFrom(stack string, lookup Lookup) (*Config, error) {
 		"talos":        &cfg.Talos,
 		"storage":      &cfg.Storage,
 		"prodStackRef": &cfg.ProdStackRef,
+		"platform":     &cfg.Platform,
 	}
 	for _, key := range stackKeys[stack] {
 		raw, ok, _ := lookup(key)

@@ -27,6 +27,7 @@ type Config struct {
 	Spaces   Spaces   // key "spaces" (prod)
 	Talos    Talos    // key "talos" (onprem)
 	Storage  Storage  // key "storage" (onprem)
+	Platform Platform // key "platform": the platform layer (both stacks)
 
 	// ProdStackRef is the fully qualified name of the prod stack that the
 	// onprem stack reads (key "prodStackRef").

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -34,6 +35,28 @@ func field(path string, v any) func(map[string]any) {
 			cur = cur[p].(map[string]any)
 		}
 		cur[parts[len(parts)-1]] = v
+	}
+}
+
+// at sets a value by a dotted path in which numbers index lists:
+// at("apps.0.quota.requestsCpu", "lots").
+func at(path string, v any) func(map[string]any) {
+	return func(m map[string]any) {
+		parts := strings.Split(path, ".")
+		var cur any = m
+		for _, p := range parts[:len(parts)-1] {
+			if i, err := strconv.Atoi(p); err == nil {
+				cur = cur.([]any)[i]
+			} else {
+				cur = cur.(map[string]any)[p]
+			}
+		}
+		last := parts[len(parts)-1]
+		if i, err := strconv.Atoi(last); err == nil {
+			cur.([]any)[i] = v
+			return
+		}
+		cur.(map[string]any)[last] = v
 	}
 }
 
@@ -169,6 +192,47 @@ var badConfigs = []badConfig{
 	{name: "pull secret namespace exists already", stack: "onprem", key: "pullSecret", mutate: field("namespaces", []any{"kube-system"}), wantKey: "pullSecret.namespaces[0]", wantValue: "kube-system"},
 	{name: "pull secret namespace listed twice", stack: "onprem", key: "pullSecret", mutate: field("namespaces", []any{"apps", "apps"}), wantKey: "pullSecret.namespaces[1]", wantValue: "apps"},
 	{name: "prod stack reference malformed", stack: "onprem", set: map[string]string{"prodStackRef": "prod"}, wantKey: "prodStackRef", wantValue: "prod"},
+	// platform: bad values fail before any resource, each naming its key
+	{name: "negative prometheus retention", stack: "prod", key: "platform", mutate: at("monitoring.prometheusRetention", "-15d"), wantKey: "platform.monitoring.prometheusRetention", wantValue: "-15d"},
+	{name: "prometheus retention size above its volume", stack: "prod", key: "platform", mutate: at("monitoring.prometheusRetentionSize", "60GB"), wantKey: "platform.monitoring.prometheusRetentionSize", wantValue: "60GB"},
+	{name: "negative loki retention", stack: "onprem", key: "platform", mutate: at("monitoring.lokiRetention", "-31d"), wantKey: "platform.monitoring.lokiRetention", wantValue: "-31d"},
+	{name: "loki retention not whole days", stack: "prod", key: "platform", mutate: at("monitoring.lokiRetention", "36h"), wantKey: "platform.monitoring.lokiRetention", wantValue: "36h"},
+	{name: "storage size not a quantity", stack: "prod", key: "platform", mutate: at("monitoring.grafanaStorage", "5 GB"), wantKey: "platform.monitoring.grafanaStorage", wantValue: "5 GB"},
+	{name: "smtp relay without port", stack: "onprem", key: "platform", mutate: at("monitoring.smtp.smarthost", "smtp.example.com"), wantKey: "platform.monitoring.smtp.smarthost", wantValue: "smtp.example.com"},
+	{name: "misspelt platform field", stack: "prod", key: "platform", mutate: at("monitoring.retention", "15d"), wantKey: "hybrid-platform:platform", wantValue: "retention"},
+	{name: "malformed cron hour", stack: "prod", key: "platform", mutate: at("backup.schedules.0.cron", "0 25 * * *"), wantKey: "platform.backup.schedules[0].cron", wantValue: "0 25 * * *"},
+	{name: "cron with four fields", stack: "onprem", key: "platform", mutate: at("backup.schedules.0.cron", "*/5 * * *"), wantKey: "platform.backup.schedules[0].cron", wantValue: "*/5 * * *"},
+	{name: "cron that never runs", stack: "prod", key: "platform", mutate: at("backup.schedules.0.cron", "0 3 31 2 *"), wantKey: "platform.backup.schedules[0].cron", wantValue: "0 3 31 2 *"},
+	{name: "weekday-only cluster backup misses the 24h RPO", stack: "prod", key: "platform", mutate: at("backup.schedules.0.cron", "0 3 * * 1-5"), wantKey: "platform.backup.schedules", wantValue: "2 schedules"},
+	{name: "cluster backup every 36h misses the RPO", stack: "onprem", key: "platform", mutate: at("backup.schedules.0.cron", "@every 36h"), wantKey: "platform.backup.schedules", wantValue: "2 schedules"},
+	{name: "cluster backup that excludes a namespace is not cluster state", stack: "prod", key: "platform", mutate: at("backup.schedules.0.excludedNamespaces", []any{"shop"}), wantKey: "platform.backup.schedules", wantValue: "2 schedules"},
+	{name: "backup ttl shorter than the schedule interval", stack: "prod", key: "platform", mutate: at("backup.schedules.0.ttl", "4h"), wantKey: "platform.backup.schedules[0].ttl", wantValue: "4h"},
+	{name: "backup ttl in days is not a Go duration", stack: "prod", key: "platform", mutate: at("backup.schedules.0.ttl", "30d"), wantKey: "platform.backup.schedules[0].ttl", wantValue: "30d"},
+	{name: "duplicate schedule name", stack: "onprem", key: "platform", mutate: at("backup.schedules.1.name", "cluster-state"), wantKey: "platform.backup.schedules[1].name", wantValue: "cluster-state"},
+	{name: "quota that is not a quantity", stack: "prod", key: "platform", mutate: at("apps.0.quota.requestsCpu", "lots"), wantKey: "platform.apps[0].quota.requestsCpu", wantValue: "lots"},
+	{name: "negative quota", stack: "onprem", key: "platform", mutate: at("apps.1.quota.limitsMemory", "-4Gi"), wantKey: "platform.apps[1].quota.limitsMemory", wantValue: "-4Gi"},
+	{name: "quota requests above limits", stack: "prod", key: "platform", mutate: at("apps.0.quota.requestsCpu", "16"), wantKey: "platform.apps[0].quota.requestsCpu", wantValue: "16"},
+	{name: "limit range default request above default", stack: "prod", key: "platform", mutate: at("apps.0.limits.defaultRequestMemory", "1Gi"), wantKey: "platform.apps[0].limits.defaultRequestMemory", wantValue: "1Gi"},
+	{name: "container max above the namespace quota", stack: "onprem", key: "platform", mutate: at("apps.1.limits.maxMemory", "8Gi"), wantKey: "platform.apps[1].limits.maxMemory", wantValue: "8Gi"},
+	{name: "app namespace takes a platform name", stack: "prod", key: "platform", mutate: at("apps.1.name", "monitoring"), wantKey: "platform.apps[1].name", wantValue: "monitoring"},
+	{name: "privileged app namespace", stack: "prod", key: "platform", mutate: at("apps.0.podSecurity", "privileged"), wantKey: "platform.apps[0].podSecurity", wantValue: "privileged"},
+	{name: "egress port zero", stack: "prod", key: "platform", mutate: at("apps.0.egress.0.ports", []any{0}), wantKey: "platform.apps[0].egress[0].ports[0]", wantValue: "0"},
+	{name: "reserved system group", stack: "prod", key: "platform", mutate: at("rbac.developers.groups", []any{"system:masters"}), wantKey: "platform.rbac.developers.groups[0]", wantValue: "system:masters"},
+	{name: "group name with a space", stack: "onprem", key: "platform", mutate: at("rbac.platformAdmins.groups", []any{"platform admins"}), wantKey: "platform.rbac.platformAdmins.groups[0]", wantValue: "platform admins"},
+	{name: "nobody administers the cluster", stack: "prod", key: "platform", mutate: at("rbac.platformAdmins", map[string]any{"groups": []any{}, "users": []any{}}), wantKey: "platform.rbac.platformAdmins", wantValue: "{}"},
+	{name: "gitops repo not https or ssh", stack: "prod", key: "platform", mutate: at("gitops.repoUrl", "ftp://example.com/repo.git"), wantKey: "platform.gitops.repoUrl", wantValue: "ftp://example.com/repo.git"},
+	{name: "gitops path escapes the repo", stack: "onprem", key: "platform", mutate: at("gitops.path", "../other"), wantKey: "platform.gitops.path", wantValue: "../other"},
+	{name: "no revision history for rollback", stack: "prod", key: "platform", mutate: at("gitops.revisionHistoryLimit", 0), wantKey: "platform.gitops.revisionHistoryLimit", wantValue: "0"},
+	{name: "load balancer ip set on DOKS", stack: "prod", key: "platform", mutate: at("ingress.loadBalancerIp", "192.168.10.50"), wantKey: "platform.ingress.loadBalancerIp", wantValue: "192.168.10.50"},
+	{name: "load balancer ip outside the on-prem network", stack: "onprem", key: "platform", mutate: at("ingress.loadBalancerIp", "10.0.0.50"), wantKey: "platform.ingress.loadBalancerIp", wantValue: "10.0.0.50"},
+	{name: "load balancer ip taken by a node", stack: "onprem", key: "platform", mutate: at("ingress.loadBalancerIp", "192.168.10.21"), wantKey: "platform.ingress.loadBalancerIp", wantValue: "192.168.10.21"},
+	{name: "cloudflare range malformed", stack: "prod", key: "platform", mutate: at("ingress.cloudflareCidrs", []any{"cloudflare"}), wantKey: "platform.ingress.cloudflareCidrs[0]", wantValue: "cloudflare"},
+	{name: "single ingress replica", stack: "prod", key: "platform", mutate: at("ingress.replicas", 1), wantKey: "platform.ingress.replicas", wantValue: "1"},
+	{name: "tunnel probe on the near side", stack: "prod", key: "platform", mutate: at("probes.tunnel", []any{"10.100.0.5"}), wantKey: "platform.probes.tunnel[0]", wantValue: "10.100.0.5"},
+	{name: "origin probe over plain http", stack: "onprem", key: "platform", mutate: at("probes.origins", []any{"http://192.168.10.50/healthz"}), wantKey: "platform.probes.origins[0]", wantValue: "http://192.168.10.50/healthz"},
+	{name: "grafana password too short", stack: "onprem", secret: map[string]string{"grafanaAdminPassword": "admin"}, wantKey: "grafanaAdminPassword", wantValue: "<redacted>"},
+	{name: "origin certificate not PEM", stack: "prod", secret: map[string]string{"originTlsCertificate": "not a certificate"}, wantKey: "originTlsCertificate", wantValue: "<redacted>"},
+	{name: "origin key does not match the certificate", stack: "prod", secret: map[string]string{"originTlsPrivateKey": otherOriginKey}, wantKey: "originTlsPrivateKey", wantValue: "<redacted>"},
 	// secrets: the value is never echoed
 	{name: "wireguard key malformed", stack: "prod", secret: map[string]string{"wireguardGatewayPrivateKey": "not-base64!"}, wantKey: "wireguardGatewayPrivateKey", wantValue: "<redacted>"},
 	{name: "on-prem wireguard key wrong length", stack: "onprem", secret: map[string]string{"wireguardOnpremPrivateKey": "c2hvcnQ="}, wantKey: "wireguardOnpremPrivateKey", wantValue: "<redacted>"},

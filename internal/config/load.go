@@ -13,8 +13,8 @@ import (
 // stackKeys lists the object keys each stack reads. A key a stack does not
 // list is ignored by that stack.
 var stackKeys = map[string][]string{
-	StackProd:   {"network", "alertEmail", "gateway", "doks", "registry", "database", "spaces", "edge"},
-	StackOnprem: {"network", "alertEmail", "talos", "storage", "pullSecret", "prodStackRef"},
+	StackProd:   {"network", "alertEmail", "gateway", "doks", "registry", "database", "spaces", "edge", "platform"},
+	StackOnprem: {"network", "alertEmail", "talos", "storage", "pullSecret", "prodStackRef", "platform"},
 }
 
 // UnknownStackError is returned for a stack name this program has no
@@ -67,6 +67,7 @@ func LoadFrom(stack string, lookup Lookup) (*Config, error) {
 		"storage":      &cfg.Storage,
 		"pullSecret":   &cfg.PullSecret,
 		"prodStackRef": &cfg.ProdStackRef,
+		"platform":     &cfg.Platform,
 	}
 	for _, key := range stackKeys[stack] {
 		raw, ok, _ := lookup(key)

@@ -16,9 +16,11 @@ type SecretKind int
 
 // Secret kinds.
 const (
-	KindWireguardKey SecretKind = iota // base64 X25519 private key
-	KindToken                          // API token
-	KindPassword                       // password, 16 characters or more
+	KindWireguardKey   SecretKind = iota // base64 X25519 private key
+	KindToken                            // API token
+	KindPassword                         // password, 16 characters or more
+	KindTLSCertificate                   // PEM X.509 certificate
+	KindTLSPrivateKey                    // PEM private key (PKCS#1, PKCS#8 or SEC 1)
 )
 
 // SecretSpec declares one secret config key.
@@ -38,6 +40,12 @@ var SecretSpecs = []SecretSpec{
 		Help: "a DigitalOcean API token with Kubernetes scope, used as the DOKS bearer token"},
 	{Key: "wireguardOnpremPrivateKey", Kind: KindWireguardKey, Stacks: []string{StackOnprem},
 		Help: "the on-prem peer's WireGuard private key: wg genkey"},
+	{Key: "grafanaAdminPassword", Kind: KindPassword, Stacks: []string{StackProd, StackOnprem},
+		Help: "the Grafana admin password: openssl rand -base64 24"},
+	{Key: "originTlsCertificate", Kind: KindTLSCertificate, Stacks: []string{StackProd, StackOnprem},
+		Help: "the Cloudflare Origin CA certificate (PEM) issued once for originTlsPrivateKey: pulumi config set --secret originTlsCertificate < origin.pem"},
+	{Key: "originTlsPrivateKey", Kind: KindTLSPrivateKey, Stacks: []string{StackProd, StackOnprem},
+		Help: "the origin private key (PEM) the certificate was issued for: pulumi config set --secret originTlsPrivateKey < origin.key"},
 }
 
 // SecretSpecsFor returns the secret keys a stack reads.
@@ -61,6 +69,12 @@ func (s SecretSpec) StandIn() string {
 		sum[0] &= 248
 		sum[31] = (sum[31] & 127) | 64
 		return base64.StdEncoding.EncodeToString(sum[:])
+	case KindTLSCertificate:
+		cert, _ := standInTLSPair()
+		return cert
+	case KindTLSPrivateKey:
+		_, key := standInTLSPair()
+		return key
 	default:
 		return "standin-" + base64.RawURLEncoding.EncodeToString(sum[:])
 	}
@@ -79,6 +93,14 @@ func (s SecretSpec) check(v string) string {
 	case KindPassword:
 		if len(v) < 16 {
 			return "a password of 16 characters or more"
+		}
+	case KindTLSCertificate:
+		if _, err := parseCertificatePEM(v); err != nil {
+			return "a PEM X.509 certificate (the Cloudflare Origin CA certificate): " + err.Error()
+		}
+	case KindTLSPrivateKey:
+		if _, err := parsePrivateKeyPEM(v); err != nil {
+			return "a PEM private key: " + err.Error()
 		}
 	}
 	return ""
@@ -115,6 +137,9 @@ type Secrets struct {
 	WireguardGatewayPrivateKey Secret
 	DoksToken                  Secret
 	WireguardOnpremPrivateKey  Secret
+	GrafanaAdminPassword       Secret
+	OriginTLSCertificate       Secret
+	OriginTLSPrivateKey        Secret
 }
 
 func (s *Secrets) set(key, value string) {
@@ -126,5 +151,11 @@ func (s *Secrets) set(key, value string) {
 		s.DoksToken = sec
 	case "wireguardOnpremPrivateKey":
 		s.WireguardOnpremPrivateKey = sec
+	case "grafanaAdminPassword":
+		s.GrafanaAdminPassword = sec
+	case "originTlsCertificate":
+		s.OriginTLSCertificate = sec
+	case "originTlsPrivateKey":
+		s.OriginTLSPrivateKey = sec
 	}
 }

@@ -31,6 +31,7 @@ type Config struct {
 	// PullSecret is the DO registry pull secret installed on the Talos
 	// cluster (key "pullSecret", onprem).
 	PullSecret PullSecret
+	Platform   Platform // key "platform": the platform layer (both stacks)
 
 	// ProdStackRef is the fully qualified name of the prod stack that the
 	// onprem stack reads (key "prodStackRef").

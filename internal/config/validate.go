@@ -32,6 +32,7 @@ func validate(c *Config) problems {
 			p.add("prodStackRef", c.ProdStackRef, "a fully qualified stack name organization/project/stack, such as organization/hybrid-platform/prod")
 		}
 	}
+	validatePlatform(&p, c)
 	return p
 }
 

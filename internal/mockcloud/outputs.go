@@ -158,6 +158,19 @@ func (c *Cloud) respond(r *Resource, importID string) (string, resource.Property
 	case "talos:machine/configurationApply:ConfigurationApply":
 		set("machineConfiguration", str("machineConfigurationInput"))
 
+	case "kubernetes:core/v1:Service":
+		// A LoadBalancer Service gets an address: the one Cilium LB-IPAM was
+		// asked for (on-prem), else a public one as DigitalOcean assigns.
+		if spec, ok := in["spec"]; ok && spec.IsObject() {
+			if t := spec.ObjectValue()["type"]; t.IsString() && t.StringValue() == "LoadBalancer" {
+				ip := annotation(in, "lbipam.cilium.io/ips")
+				if ip == "" {
+					ip = publicIP(n + 3)
+				}
+				set("status", map[string]any{"loadBalancer": map[string]any{"ingress": []any{map[string]any{"ip": ip}}}})
+			}
+		}
+
 	case "talos:cluster/kubeconfig:Kubeconfig":
 		host := "https://" + str("endpoint") + ":6443"
 		ca := fakePEM("CERTIFICATE", "talos-k8s-ca:"+id)
@@ -180,6 +193,22 @@ func (c *Cloud) respond(r *Resource, importID string) (string, resource.Property
 		id = ""
 	}
 	return id, out, nil
+}
+
+// annotation returns a Kubernetes object's annotation from its inputs.
+func annotation(in resource.PropertyMap, key string) string {
+	meta, ok := in["metadata"]
+	if !ok || !meta.IsObject() {
+		return ""
+	}
+	ann, ok := meta.ObjectValue()["annotations"]
+	if !ok || !ann.IsObject() {
+		return ""
+	}
+	if v := ann.ObjectValue()[resource.PropertyKey(key)]; v.IsString() {
+		return v.StringValue()
+	}
+	return ""
 }
 
 func minNodes(m resource.PropertyMap) resource.PropertyValue {

@@ -73,6 +73,17 @@ type Output struct {
 // Run executes the stack's composition under the mock cloud. When the
 // program fails, the Result is still returned with the cloud it ran against.
 func Run(opts Options) (*Result, error) {
+	return RunFunc(opts, stacks.Deploy)
+}
+
+// Program is a Pulumi program that returns its stack outputs.
+type Program func(ctx *pulumi.Context) (pulumi.Map, error)
+
+// RunFunc executes an arbitrary program under the mock cloud with the
+// stack's config resolved exactly as Run resolves it (Pulumi.yaml defaults,
+// the stack file, overrides, secret stand-ins). Tests use it to run one
+// layer of a stack, such as the platform layer, with the real config files.
+func RunFunc(opts Options, program Program) (*Result, error) {
 	if err := config.CheckStack(opts.Stack); err != nil {
 		return nil, err
 	}
@@ -110,7 +121,7 @@ func Run(opts Options) (*Result, error) {
 	var exported pulumi.Map
 	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
 		var err error
-		exported, err = stacks.Deploy(ctx)
+		exported, err = program(ctx)
 		return err
 	}, pulumi.WithMocks(project.Name, opts.Stack, cloud), func(info *pulumi.RunInfo) {
 		info.Config = values

@@ -1,0 +1,165 @@
+// Package observability is the monitoring and logging stack of one cluster:
+// kube-prometheus-stack (Prometheus, Alertmanager, Grafana, node exporter,
+// kube-state-metrics), Loki in single-binary mode with its chunks in the
+// Spaces logs bucket, Grafana Alloy shipping pod logs to Loki, a blackbox
+// exporter probing the WireGuard tunnel and the failover origin, and the
+// alert rules an operator of this platform must hear about.
+package observability
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hybridcloud/platform/internal/config"
+	"github.com/hybridcloud/platform/internal/kube"
+)
+
+// Release names; they fix the in-cluster service names below.
+const (
+	PrometheusRelease = "kps"
+	LokiRelease       = "loki"
+	AlloyRelease      = "alloy"
+	BlackboxRelease   = "blackbox-exporter"
+	GrafanaService    = "grafana"
+)
+
+// ObjectStore is an S3-compatible bucket with its own access key.
+type ObjectStore struct {
+	Endpoint  pulumi.StringInput // host name, no scheme: nyc3.digitaloceanspaces.com
+	Region    pulumi.StringInput
+	Bucket    pulumi.StringInput
+	Prefix    string // key prefix inside the bucket; one per cluster
+	AccessKey pulumi.StringInput
+	SecretKey pulumi.StringInput
+}
+
+func (o *ObjectStore) check(what string) error {
+	if o.Endpoint == nil || o.Region == nil || o.Bucket == nil || o.AccessKey == nil || o.SecretKey == nil || o.Prefix == "" {
+		return fmt.Errorf("observability: %s needs endpoint, region, bucket, prefix and an access key pair", what)
+	}
+	return nil
+}
+
+// Args configures the stack.
+type Args struct {
+	// Kind is config.ClusterDOKS or config.ClusterTalos.
+	Kind string
+	// ClusterName labels every metric and log line (external label "cluster").
+	ClusterName string
+	// Namespace is where everything runs; pass the namespace's output so the
+	// charts wait for it.
+	Namespace pulumi.StringInput
+	// StorageClass backs Prometheus, Alertmanager, Grafana and Loki volumes.
+	StorageClass string
+	Settings     config.Monitoring
+	AlertEmail   string
+	// GrafanaAdminPassword is the Grafana admin password (a secret).
+	GrafanaAdminPassword pulumi.StringInput
+	// Logs is where Loki keeps chunks and index.
+	Logs ObjectStore
+	// ControlPlaneIPs are the Talos control-plane node addresses, scraped for
+	// etcd, scheduler and controller-manager. Empty on DOKS (managed).
+	ControlPlaneIPs []string
+	Probes          config.Probes
+	// BackupRPO is the longest a cluster-state backup may be missing.
+	BackupRPO time.Duration
+}
+
+func (a *Args) check() error {
+	if a == nil {
+		return errors.New("observability: args are required")
+	}
+	var errs []error
+	if !slices.Contains([]string{config.ClusterDOKS, config.ClusterTalos}, a.Kind) {
+		errs = append(errs, fmt.Errorf("observability: cluster kind %q is not %s or %s", a.Kind, config.ClusterDOKS, config.ClusterTalos))
+	}
+	if a.Namespace == nil || a.StorageClass == "" || a.ClusterName == "" || a.GrafanaAdminPassword == nil {
+		errs = append(errs, errors.New("observability: namespace, storage class, cluster name and Grafana admin password are required"))
+	}
+	if a.Kind == config.ClusterTalos && len(a.ControlPlaneIPs) == 0 {
+		errs = append(errs, errors.New("observability: Talos control-plane addresses are required to scrape etcd, scheduler and controller-manager"))
+	}
+	if a.BackupRPO <= 0 {
+		errs = append(errs, errors.New("observability: the backup RPO is required for the stale-backup alert"))
+	}
+	if err := a.Logs.check("the logs bucket"); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Observability is the monitoring and logging component.
+type Observability struct {
+	pulumi.ResourceState
+
+	// In-cluster endpoints operators port-forward to.
+	GrafanaURL      pulumi.StringOutput `pulumi:"grafanaUrl"`
+	PrometheusURL   pulumi.StringOutput `pulumi:"prometheusUrl"`
+	AlertmanagerURL pulumi.StringOutput `pulumi:"alertmanagerUrl"`
+	LokiURL         pulumi.StringOutput `pulumi:"lokiUrl"`
+
+	// Operator is the kube-prometheus-stack release, which brings the
+	// ServiceMonitor, PodMonitor, Probe and PrometheusRule CRDs: charts that
+	// create those objects must depend on it.
+	Operator pulumi.Resource
+}
+
+// NewObservability declares the stack. Everything is a child of the
+// component and waits for the namespace.
+func NewObservability(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Observability, error) {
+	if err := args.check(); err != nil {
+		return nil, err
+	}
+	o := &Observability{}
+	if err := ctx.RegisterComponentResource("hybrid:observability:Observability", name, o, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(o)
+	ns := args.Namespace
+
+	grafanaSecret, err := kube.Secret(ctx, "grafana-admin", ns, "Opaque", pulumi.StringMap{
+		"admin-user":     pulumi.String("admin"),
+		"admin-password": args.GrafanaAdminPassword,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	stack, err := kube.Chart(ctx, PrometheusRelease, kubePrometheusStack, ns, prometheusValues(args), parent,
+		pulumi.DependsOn([]pulumi.Resource{grafanaSecret}))
+	if err != nil {
+		return nil, err
+	}
+	// Custom resources of the operator's kinds wait for its CRDs.
+	o.Operator = stack
+	afterCRDs := pulumi.DependsOn([]pulumi.Resource{stack})
+	if err := logging(ctx, args, parent); err != nil {
+		return nil, err
+	}
+	if err := probes(ctx, args, parent, afterCRDs); err != nil {
+		return nil, err
+	}
+	if err := alertRules(ctx, args, parent, afterCRDs); err != nil {
+		return nil, err
+	}
+
+	svc := func(service string, port int) pulumi.StringOutput {
+		return pulumi.Sprintf("http://%s.%s.svc:%d", service, ns, port)
+	}
+	o.GrafanaURL = svc(GrafanaService, 80)
+	o.PrometheusURL = svc(PrometheusRelease+"-prometheus", 9090)
+	o.AlertmanagerURL = svc(PrometheusRelease+"-alertmanager", 9093)
+	o.LokiURL = svc(LokiRelease, 3100)
+	if err := ctx.RegisterResourceOutputs(o, pulumi.Map{
+		"grafanaUrl":      o.GrafanaURL,
+		"prometheusUrl":   o.PrometheusURL,
+		"alertmanagerUrl": o.AlertmanagerURL,
+		"lokiUrl":         o.LokiURL,
+	}); err != nil {
+		return nil, err
+	}
+	return o, nil
+}

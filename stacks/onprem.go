@@ -10,8 +10,8 @@ import (
 	"github.com/hybridcloud/platform/internal/prodref"
 )
 
-// Onprem is the on-premises side: the Talos cluster, its storage and the
-// registry pull secret. It reads the prod stack (WireGuard gateway,
+// Onprem is the on-premises side: the Talos cluster, its storage, the
+// platform layer and the registry pull secret. It reads the prod stack (WireGuard gateway,
 // registry) and stops with a clear error when prod is not up yet.
 func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 	gatewayTunnel, onpremTunnel := cfg.Network.TunnelAddresses()
@@ -40,9 +40,25 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
+	platform, err := Platform(ctx, cfg, PlatformInputs{
+		Kind:          config.ClusterTalos,
+		Provider:      cluster.Provider,
+		StorageClass:  storage.LocalClass,
+		SpacesRegion:  pulumi.String(prod.SpacesRegion),
+		BackupsBucket: pulumi.String(prod.Buckets["velero"]),
+		LogsBucket:    pulumi.String(prod.Buckets["loki"]),
+		Loki:          SpacesCredentials{AccessKey: prod.Keys["loki"].AccessKey, SecretKey: prod.Keys["loki"].SecretKey},
+		Velero:        SpacesCredentials{AccessKey: prod.Keys["velero"].AccessKey, SecretKey: prod.Keys["velero"].SecretKey},
+		// Pods need the CNI, and the ingress's LB-IPAM resources are Cilium's.
+		DependsOn: []pulumi.Resource{cluster.Cni, disks},
+	})
+	if err != nil {
+		return nil, err
+	}
 	pull, err := registry.NewPullSecret(ctx, cfg.PullSecret.Name, &registry.Args{
 		Provider: cluster.Provider, SecretName: cfg.PullSecret.Name,
-		Namespaces: cfg.PullSecret.Namespaces, DockerConfig: prod.RegistryDockerConfig,
+		Namespaces: cfg.PullSecret.Namespaces, Namespace: platform.Namespace,
+		DockerConfig: prod.RegistryDockerConfig,
 	})
 	if err != nil {
 		return nil, err
@@ -51,10 +67,8 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 	for _, n := range cfg.Talos.ControlPlanes() {
 		controlPlanes = append(controlPlanes, pulumi.String(n.IP))
 	}
-	return pulumi.Map{
-		"addressPlan": addressPlan(cfg),
-		// Cloudflare's failover origin (see README: the onprem stack).
-		"ingressAddress":     pulumi.String(cfg.IngressAddress()),
+	outputs := pulumi.Map{
+		"addressPlan":        addressPlan(cfg),
 		"kubeconfig":         cluster.Kubeconfig,
 		"talosconfig":        cluster.Talosconfig,
 		"kubernetesEndpoint": cluster.Endpoint,
@@ -66,5 +80,10 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		"storageClasses":     pulumi.StringMap{"default": disks.DefaultClass, "shared": disks.SharedClass},
 		"registryEndpoint":   pulumi.String(prod.RegistryEndpoint),
 		"registryPullSecret": pull.Name,
-	}, nil
+	}
+	// ingressAddress, Cloudflare's failover origin, comes with the platform.
+	for k, v := range platform.Exports() {
+		outputs[k] = v
+	}
+	return outputs, nil
 }

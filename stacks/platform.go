@@ -95,6 +95,14 @@ type PlatformOutputs struct {
 	BackupSchedules pulumi.StringArrayOutput
 	Namespaces      pulumi.StringArrayOutput
 	AppNamespaces   pulumi.StringArrayOutput
+
+	baseline *baseline.Baseline
+}
+
+// Namespace returns a namespace's name as an output of the namespace the
+// baseline declares, so that resources placed in it wait for it.
+func (o *PlatformOutputs) Namespace(name string) pulumi.StringOutput {
+	return o.baseline.Namespace(name)
 }
 
 // Exports returns the stack outputs of the platform layer.
@@ -197,7 +205,10 @@ func Platform(ctx *pulumi.Context, cfg *config.Config, in PlatformInputs) (*Plat
 	for _, n := range cfg.Talos.Nodes {
 		if n.Role == config.RoleControlPlane {
 			controlPlane = append(controlPlane, n.IP)
-		} else if !slices.Contains(interfaces, n.Interface) {
+		}
+		// Any node may answer ARP for the ingress address: a cluster of
+		// control-plane nodes only must still announce it.
+		if !slices.Contains(interfaces, n.Interface) {
 			interfaces = append(interfaces, n.Interface)
 		}
 	}
@@ -251,7 +262,7 @@ func Platform(ctx *pulumi.Context, cfg *config.Config, in PlatformInputs) (*Plat
 	}
 	publicAddress := ""
 	if in.Kind == config.ClusterTalos {
-		publicAddress = cfg.Network.OnpremPublicIP
+		publicAddress = cfg.IngressAddress()
 	}
 	edge, err := ingress.NewIngress(ctx, "ingress", &ingress.Args{
 		Kind:              in.Kind,
@@ -280,6 +291,7 @@ func Platform(ctx *pulumi.Context, cfg *config.Config, in PlatformInputs) (*Plat
 		BackupSchedules:       velero.Schedules,
 		Namespaces:            base.NamespaceNames,
 		AppNamespaces:         base.AppNamespaces,
+		baseline:              base,
 	}, nil
 }
 

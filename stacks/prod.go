@@ -5,11 +5,13 @@ import (
 
 	"github.com/hybridcloud/platform/components/data"
 	"github.com/hybridcloud/platform/components/doks"
+	"github.com/hybridcloud/platform/components/failover"
 	"github.com/hybridcloud/platform/components/network"
 	"github.com/hybridcloud/platform/internal/config"
 )
 
-// Prod is the DigitalOcean side: network, DOKS and the data services.
+// Prod is the DigitalOcean side: network, DOKS, the data services, the
+// platform layer on DOKS, and the Cloudflare edge that fails over to on-prem.
 func Prod(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 	prefix := "hybrid-" + cfg.Stack
 	net, err := network.New(ctx, "network", &network.Args{
@@ -48,8 +50,34 @@ func Prod(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
+	platform, err := Platform(ctx, cfg, PlatformInputs{
+		Kind:          config.ClusterDOKS,
+		Provider:      cluster.Provider,
+		StorageClass:  "do-block-storage",
+		SpacesRegion:  pulumi.String(cfg.Spaces.Region),
+		BackupsBucket: svc.Buckets.MapIndex(pulumi.String(data.ConsumerVelero)),
+		LogsBucket:    svc.Buckets.MapIndex(pulumi.String(data.ConsumerLoki)),
+		Loki:          SpacesCredentials{AccessKey: svc.Keys[data.ConsumerLoki].AccessKey, SecretKey: svc.Keys[data.ConsumerLoki].SecretKey},
+		Velero:        SpacesCredentials{AccessKey: svc.Keys[data.ConsumerVelero].AccessKey, SecretKey: svc.Keys[data.ConsumerVelero].SecretKey},
+	})
+	if err != nil {
+		return nil, err
+	}
+	onprem, err := failover.ResolveOnpremOrigin(ctx, cfg.Edge)
+	if err != nil {
+		return nil, err
+	}
+	edge, err := failover.New(ctx, "failover", &failover.Args{
+		Edge:              cfg.Edge,
+		NotificationEmail: cfg.AlertEmail,
+		CloudOrigin:       platform.IngressAddress,
+		OnpremOrigin:      pulumi.String(onprem.Address),
+	})
+	if err != nil {
+		return nil, err
+	}
 
-	return pulumi.Map{
+	outputs := pulumi.Map{
 		"addressPlan": addressPlan(cfg),
 		// read by the onprem stack
 		"gatewayEndpoint":      net.GatewayEndpoint,
@@ -59,6 +87,7 @@ func Prod(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		"registryServer":       cluster.RegistryServer,
 		"registryEndpoint":     cluster.RegistryEndpoint,
 		"registryDockerConfig": cluster.RegistryDockerConfig,
+		"spacesRegion":         pulumi.String(cfg.Spaces.Region),
 		"spacesEndpoint":       svc.SpacesEndpoint,
 		"buckets":              svc.Buckets,
 		"spacesCredentials":    svc.Credentials,
@@ -73,5 +102,14 @@ func Prod(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		"databasePassword":  svc.DatabasePassword,
 		"databaseHost":      svc.DatabaseHost,
 		"databaseClusterId": svc.DatabaseClusterID,
-	}, nil
+		// the edge
+		"failoverHostname":           edge.Hostname,
+		"failoverDetectionSeconds":   edge.DetectionSeconds,
+		"failoverOnpremOrigin":       pulumi.String(onprem.Address),
+		"failoverOnpremOriginSource": pulumi.String(onprem.Source),
+	}
+	for k, v := range platform.Exports() {
+		outputs[k] = v
+	}
+	return outputs, nil
 }

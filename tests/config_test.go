@@ -180,6 +180,7 @@ var badConfigs = []badConfig{
 	{name: "node label value malformed", stack: "onprem", key: "talos", mutate: node(0, "labels", map[string]any{"rack": "row 1/a"}), wantKey: "talos.nodes[0].labels.rack", wantValue: "row 1/a"},
 	{name: "wireguard node is not a node", stack: "onprem", key: "talos", mutate: field("wireguardNode", "cp-9"), wantKey: "talos.wireguardNode", wantValue: "cp-9"},
 	{name: "ingress address is private", stack: "onprem", key: "talos", mutate: field("ingressAddress", "192.168.10.10"), wantKey: "talos.ingressAddress", wantValue: "192.168.10.10"},
+	{name: "cost budget not positive", stack: "prod", set: map[string]string{"costBudgetUsd": "0"}, wantKey: "costBudgetUsd", wantValue: "0"},
 	// storage
 	{name: "local path outside /var", stack: "onprem", key: "storage", mutate: field("localPath", "/mnt/ssd"), wantKey: "storage.localPath", wantValue: "/mnt/ssd"},
 	{name: "nfs server malformed", stack: "onprem", key: "storage", mutate: field("nfsServer", "nfs server"), wantKey: "storage.nfsServer", wantValue: "nfs server"},

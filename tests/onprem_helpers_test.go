@@ -34,5 +34,11 @@ func prodOutputs() map[string]any {
 		prodref.RegistryServer:       "registry.digitalocean.com",
 		prodref.RegistryEndpoint:     "registry.digitalocean.com/hybrid-platform",
 		prodref.RegistryDockerConfig: resource.MakeSecret(resource.NewProperty(dockerConfig)),
+		prodref.SpacesRegion:         "nyc3",
+		prodref.Buckets:              map[string]any{"app": "hybrid-platform-prod-app", "loki": "hybrid-platform-prod-logs", "velero": "hybrid-platform-prod-backups"},
+		prodref.SpacesCredentials: resource.MakeSecret(resource.NewPropertyValue(map[string]any{
+			"loki":   map[string]any{"accessKey": "DOLOKIACCESSKEY00001", "secretKey": "loki-secret-key-for-tests"},
+			"velero": map[string]any{"accessKey": "DOVELEROACCESSKEY001", "secretKey": "velero-secret-key-for-tests"},
+		})),
 	}
 }

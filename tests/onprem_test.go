@@ -463,9 +463,10 @@ func TestRegistryPullSecret(t *testing.T) {
 			res := mustRun(t, opts)
 			_, _, _, pull := onpremConfig(t)
 			for _, ns := range pull.Namespaces {
-				require.NotNil(t, res.Cloud.Get(typeNamespace, ns), "namespace %s is created", ns)
+				namespace := namespaceNamed(t, res, ns)
 				secret := res.Cloud.Get(typeK8sSecret, ns+"-"+pull.Name)
 				require.NotNil(t, secret)
+				assert.Contains(t, secret.DependsOn, namespace.URN, "the secret waits for the platform's namespace %s", ns)
 				in := plan.Plain(secret.Inputs)
 				assert.Equal(t, "kubernetes.io/dockerconfigjson", in["type"])
 				assert.Equal(t, pull.Name, dig(t, in, "metadata", "name"))
@@ -487,4 +488,16 @@ func TestRegistryPullSecret(t *testing.T) {
 			assert.Equal(t, pull.Name, res.Outputs["registryPullSecret"].Value)
 		})
 	}
+}
+
+// namespaceNamed returns the Namespace resource whose metadata.name is ns.
+func namespaceNamed(t *testing.T, res *plan.Result, ns string) *mockcloud.Resource {
+	t.Helper()
+	for _, r := range res.Cloud.ByType(typeNamespace) {
+		if plan.Plain(r.Inputs)["metadata"].(map[string]any)["name"] == ns {
+			return r
+		}
+	}
+	t.Fatalf("namespace %s is not created", ns)
+	return nil
 }

@@ -38,22 +38,10 @@ func planJSON(t *testing.T, args ...string) (map[string]any, string) {
 	return doc, out.String()
 }
 
-// planDoc plans a stack (with its referenced stacks mocked) and returns the
-// JSON document as cmd/plan writes it.
-func planDoc(t *testing.T, stack string) (map[string]any, string) {
-	t.Helper()
-	res := mustRun(t, prodRefs(stack))
-	var out bytes.Buffer
-	require.NoError(t, res.WriteJSON(&out))
-	var doc map[string]any
-	require.NoError(t, json.Unmarshal(out.Bytes(), &doc), "plan JSON does not parse")
-	return doc, out.String()
-}
-
 func TestPlanJSONShape(t *testing.T) {
 	for _, stack := range config.Stacks {
 		t.Run(stack, func(t *testing.T) {
-			doc, _ := planDoc(t, stack)
+			doc, _ := planJSON(t, "--stack", stack)
 			assert.Equal(t, "hybrid-platform", doc["project"])
 			assert.Equal(t, stack, doc["stack"])
 			require.IsType(t, map[string]any{}, doc["outputs"])
@@ -155,8 +143,8 @@ func TestSecureConfigIsRedacted(t *testing.T) {
 
 func TestPlanIsDeterministic(t *testing.T) {
 	for _, stack := range config.Stacks {
-		_, first := planDoc(t, stack)
-		_, second := planDoc(t, stack)
+		_, first := planJSON(t, "--stack", stack)
+		_, second := planJSON(t, "--stack", stack)
 		assert.Equal(t, first, second, "two plans of %s differ", stack)
 	}
 }

@@ -122,20 +122,12 @@ func loadConfig(t testing.TB, stack string) *config.Config {
 	return cfg
 }
 
-// get returns the one resource of a type and name, failing the test if absent.
-func get(t testing.TB, res *plan.Result, typ, name string) *mockcloud.Resource {
-	t.Helper()
-	r := res.Cloud.Get(typ, name)
-	require.NotNil(t, r, "no %s named %s", typ, name)
-	return r
-}
+// plainInputs returns a resource's inputs as plain data (secrets as [secret]).
+func plainInputs(r *mockcloud.Resource) map[string]any { return plan.Plain(r.Inputs) }
 
-// in returns a resource's inputs as plain data (secrets as [secret]).
-func in(r *mockcloud.Resource) map[string]any { return plan.Plain(r.Inputs) }
-
-// dig walks plain data by map keys and list indexes, separated by dots; a
+// digPath walks plain data by map keys and list indexes, separated by dots; a
 // dot inside a key is written \. (kubernetes\.io/metadata\.name).
-func dig(t testing.TB, v any, path string) any {
+func digPath(t testing.TB, v any, path string) any {
 	t.Helper()
 	const dot = "\x00"
 	for _, k := range strings.Split(strings.ReplaceAll(path, `\.`, dot), ".") {
@@ -159,7 +151,7 @@ func dig(t testing.TB, v any, path string) any {
 
 func chartNamespaceURN(res *plan.Result, ns string) string {
 	for _, r := range res.Cloud.ByType(namespaceType) {
-		if name, _ := in(r)["metadata"].(map[string]any)["name"].(string); name == ns {
+		if name, _ := plainInputs(r)["metadata"].(map[string]any)["name"].(string); name == ns {
 			return r.URN
 		}
 	}
@@ -185,12 +177,12 @@ func TestPlatformChartsArePinnedInBothStacks(t *testing.T) {
 			res := mustRunPlatform(t, c)
 			assert.Len(t, res.Cloud.ByType(chartType), len(charts), "one chart each, nothing more")
 			for _, want := range charts {
-				r := get(t, res, chartType, want.release)
-				v := in(r)
+				r := named(t, res, chartType, want.release)
+				v := plainInputs(r)
 				assert.Equal(t, want.chart.Name, v["chart"], want.release)
 				assert.Equal(t, want.chart.Version, v["version"], "%s must be pinned to versions.go", want.release)
 				assert.Regexp(t, `^\d+\.\d+\.\d+$`, v["version"], "%s: an exact version, never a range", want.release)
-				assert.Equal(t, want.chart.Repo, dig(t, v, "repositoryOpts.repo"), want.release)
+				assert.Equal(t, want.chart.Repo, digPath(t, v, "repositoryOpts.repo"), want.release)
 				assert.Equal(t, want.namespace, v["namespace"], want.release)
 			}
 		})
@@ -204,7 +196,7 @@ func TestPlatformChartValuesThatMatter(t *testing.T) {
 			mon := cfg.Platform.Monitoring
 			res := mustRunPlatform(t, c)
 			values := func(release string) map[string]any {
-				return in(get(t, res, chartType, release))["values"].(map[string]any)
+				return plainInputs(named(t, res, chartType, release))["values"].(map[string]any)
 			}
 
 			kps := values("kps")
@@ -229,7 +221,7 @@ func TestPlatformChartValuesThatMatter(t *testing.T) {
 				"defaultRules.rules.etcd":                                                                   c.kind == config.ClusterTalos,
 				"kubeProxy.enabled":                                                                         false,
 			} {
-				assert.Equal(t, want, dig(t, kps, path), "kube-prometheus-stack %s", path)
+				assert.Equal(t, want, digPath(t, kps, path), "kube-prometheus-stack %s", path)
 			}
 			if c.kind == config.ClusterTalos {
 				var cps []any
@@ -238,7 +230,7 @@ func TestPlatformChartValuesThatMatter(t *testing.T) {
 						cps = append(cps, n.IP)
 					}
 				}
-				assert.Equal(t, cps, dig(t, kps, "kubeEtcd.endpoints"), "etcd is scraped on every control-plane node")
+				assert.Equal(t, cps, digPath(t, kps, "kubeEtcd.endpoints"), "etcd is scraped on every control-plane node")
 			}
 
 			loki := values("loki")
@@ -256,12 +248,12 @@ func TestPlatformChartValuesThatMatter(t *testing.T) {
 				"singleBinary.extraEnvFrom.0.secretRef.name": "loki-object-store",
 				"loki.schemaConfig.configs.0.object_store":   "s3",
 			} {
-				assert.Equal(t, want, dig(t, loki, path), "loki %s", path)
+				assert.Equal(t, want, digPath(t, loki, path), "loki %s", path)
 			}
-			assert.Contains(t, dig(t, values("alloy"), "alloy.configMap.content"), fmt.Sprintf("cluster = %q", c.stack), "alloy labels logs with the cluster")
+			assert.Contains(t, digPath(t, values("alloy"), "alloy.configMap.content"), fmt.Sprintf("cluster = %q", c.stack), "alloy labels logs with the cluster")
 
 			velero := values("velero")
-			bsl := dig(t, velero, "configuration.backupStorageLocation.0").(map[string]any)
+			bsl := digPath(t, velero, "configuration.backupStorageLocation.0").(map[string]any)
 			for path, want := range map[string]any{
 				"bucket":                   testBackupsBucket,
 				"prefix":                   c.stack,
@@ -272,30 +264,30 @@ func TestPlatformChartValuesThatMatter(t *testing.T) {
 				"config.s3ForcePathStyle":  "true",
 				"config.checksumAlgorithm": "",
 			} {
-				assert.Equal(t, want, dig(t, bsl, path), "velero backup location %s", path)
+				assert.Equal(t, want, digPath(t, bsl, path), "velero backup location %s", path)
 			}
-			assert.Equal(t, "ReadOnly", dig(t, velero, "configuration.backupStorageLocation.1.accessMode"), "the peer cluster's backups are read-only")
-			assert.Equal(t, versions.VeleroPluginForAWS.Ref(), dig(t, velero, "initContainers.0.image"))
-			assert.Equal(t, c.kind == config.ClusterTalos, dig(t, velero, "deployNodeAgent"), "node agent only where volumes cannot be snapshotted")
-			assert.Equal(t, false, dig(t, velero, "upgradeCRDs"), "no hook Job: helm/v4 manages the CRDs")
+			assert.Equal(t, "ReadOnly", digPath(t, velero, "configuration.backupStorageLocation.1.accessMode"), "the peer cluster's backups are read-only")
+			assert.Equal(t, versions.VeleroPluginForAWS.Ref(), digPath(t, velero, "initContainers.0.image"))
+			assert.Equal(t, c.kind == config.ClusterTalos, digPath(t, velero, "deployNodeAgent"), "node agent only where volumes cannot be snapshotted")
+			assert.Equal(t, false, digPath(t, velero, "upgradeCRDs"), "no hook Job: helm/v4 manages the CRDs")
 			for _, s := range cfg.Platform.Backup.Schedules {
-				assert.Equal(t, s.Cron, dig(t, velero, "schedules."+s.Name+".schedule"))
-				assert.Equal(t, s.TTL, dig(t, velero, "schedules."+s.Name+".template.ttl"), "retention comes from config")
+				assert.Equal(t, s.Cron, digPath(t, velero, "schedules."+s.Name+".schedule"))
+				assert.Equal(t, s.TTL, digPath(t, velero, "schedules."+s.Name+".template.ttl"), "retention comes from config")
 			}
 			if c.kind == config.ClusterDOKS {
-				assert.Equal(t, "EnableCSI", dig(t, velero, "configuration.features"))
-				vsc := in(get(t, res, "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass", "velero-do-block-storage"))
+				assert.Equal(t, "EnableCSI", digPath(t, velero, "configuration.features"))
+				vsc := plainInputs(named(t, res, "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass", "velero-do-block-storage"))
 				assert.Equal(t, "dobs.csi.digitalocean.com", vsc["driver"])
-				assert.Equal(t, "true", dig(t, vsc, "metadata.labels.velero\\.io/csi-volumesnapshot-class"))
+				assert.Equal(t, "true", digPath(t, vsc, "metadata.labels.velero\\.io/csi-volumesnapshot-class"))
 			} else {
-				assert.Equal(t, true, dig(t, velero, "configuration.defaultVolumesToFsBackup"))
+				assert.Equal(t, true, digPath(t, velero, "configuration.defaultVolumesToFsBackup"))
 				assert.Nil(t, res.Cloud.Get("kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass", "velero-do-block-storage"))
 			}
 
 			traefik := values("traefik")
-			assert.Equal(t, "origin-tls", dig(t, traefik, "tlsStore.default.defaultCertificate.secretName"))
-			assert.Equal(t, float64(cfg.Platform.Ingress.Replicas), dig(t, traefik, "deployment.replicas"))
-			assert.Equal(t, false, dig(t, traefik, "service.enabled"), "the LoadBalancer Service is the component's own")
+			assert.Equal(t, "origin-tls", digPath(t, traefik, "tlsStore.default.defaultCertificate.secretName"))
+			assert.Equal(t, float64(cfg.Platform.Ingress.Replicas), digPath(t, traefik, "deployment.replicas"))
+			assert.Equal(t, false, digPath(t, traefik, "service.enabled"), "the LoadBalancer Service is the component's own")
 		})
 	}
 }
@@ -305,7 +297,7 @@ func TestRootApplicationSyncsFromConfiguredRepo(t *testing.T) {
 		t.Run(c.stack, func(t *testing.T) {
 			g := loadConfig(t, c.stack).Platform.GitOps
 			res := mustRunPlatform(t, c)
-			app := in(get(t, res, "kubernetes:argoproj.io/v1alpha1:Application", "root-application"))
+			app := plainInputs(named(t, res, "kubernetes:argoproj.io/v1alpha1:Application", "root-application"))
 			for path, want := range map[string]any{
 				"metadata.namespace":                 "argocd",
 				"spec.source.repoURL":                g.RepoURL,
@@ -316,9 +308,9 @@ func TestRootApplicationSyncsFromConfiguredRepo(t *testing.T) {
 				"spec.syncPolicy.automated.selfHeal": true,
 				"spec.destination.server":            "https://kubernetes.default.svc",
 			} {
-				assert.Equal(t, want, dig(t, app, path), "root application %s", path)
+				assert.Equal(t, want, digPath(t, app, path), "root application %s", path)
 			}
-			assert.NotContains(t, dig(t, app, "metadata"), "finalizers", "deleting the root app must not cascade")
+			assert.NotContains(t, digPath(t, app, "metadata"), "finalizers", "deleting the root app must not cascade")
 		})
 	}
 }
@@ -331,7 +323,7 @@ func allPlain(t testing.TB, res *plan.Result) string {
 		if r.Type == providerType {
 			continue
 		}
-		j, err := json.Marshal(in(r))
+		j, err := json.Marshal(plainInputs(r))
 		require.NoError(t, err)
 		b.Write(j)
 	}
@@ -350,12 +342,12 @@ func TestPlatformSecretsAreSecret(t *testing.T) {
 				{"origin-tls", "tls.key"},
 				{"origin-tls", "tls.crt"},
 			} {
-				r := get(t, res, secretType, s.name)
+				r := named(t, res, secretType, s.name)
 				data, ok := r.Inputs["stringData"]
 				require.True(t, ok, "%s has no stringData", s.name)
 				assert.True(t, data.IsSecret() || data.ContainsSecrets(), "%s.%s must be a Pulumi secret", s.name, s.key)
 			}
-			assert.Equal(t, "kubernetes.io/tls", in(get(t, res, secretType, "origin-tls"))["type"])
+			assert.Equal(t, "kubernetes.io/tls", plainInputs(named(t, res, secretType, "origin-tls"))["type"])
 			// No credential or secret config value leaks into any plain input.
 			text := allPlain(t, res)
 			leaks := []string{testLokiAccess, testLokiSecret, testVeleroAccess, testVeleroSecret}
@@ -378,8 +370,8 @@ func TestDefaultDenyInEveryWorkloadNamespace(t *testing.T) {
 			// Every namespace labelled as an app tier has a default deny.
 			var appNamespaces []string
 			for _, r := range res.Cloud.ByType(namespaceType) {
-				if dig(t, in(r), "metadata.labels.hybrid-platform/tier") == "app" {
-					appNamespaces = append(appNamespaces, dig(t, in(r), "metadata.name").(string))
+				if digPath(t, plainInputs(r), "metadata.labels.hybrid-platform/tier") == "app" {
+					appNamespaces = append(appNamespaces, digPath(t, plainInputs(r), "metadata.name").(string))
 				}
 			}
 			var want []string
@@ -388,28 +380,28 @@ func TestDefaultDenyInEveryWorkloadNamespace(t *testing.T) {
 			}
 			assert.ElementsMatch(t, want, appNamespaces)
 			for _, ns := range appNamespaces {
-				deny := in(get(t, res, netpolType, ns+"-default-deny"))
-				assert.Equal(t, ns, dig(t, deny, "metadata.namespace"))
-				assert.Equal(t, map[string]any{}, dig(t, deny, "spec.podSelector"), "selects every pod")
-				assert.ElementsMatch(t, []any{"Ingress", "Egress"}, dig(t, deny, "spec.policyTypes"))
+				deny := plainInputs(named(t, res, netpolType, ns+"-default-deny"))
+				assert.Equal(t, ns, digPath(t, deny, "metadata.namespace"))
+				assert.Equal(t, map[string]any{}, digPath(t, deny, "spec.podSelector"), "selects every pod")
+				assert.ElementsMatch(t, []any{"Ingress", "Egress"}, digPath(t, deny, "spec.policyTypes"))
 				assert.NotContains(t, deny["spec"], "ingress")
 				assert.NotContains(t, deny["spec"], "egress")
 
-				dns := in(get(t, res, netpolType, ns+"-allow-dns"))
-				assert.Equal(t, "kube-system", dig(t, dns, "spec.egress.0.to.0.namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name"))
-				assert.Equal(t, "kube-dns", dig(t, dns, "spec.egress.0.to.0.podSelector.matchLabels.k8s-app"))
-				assert.ElementsMatch(t, []any{"UDP", "TCP"}, []any{dig(t, dns, "spec.egress.0.ports.0.protocol"), dig(t, dns, "spec.egress.0.ports.1.protocol")})
+				dns := plainInputs(named(t, res, netpolType, ns+"-allow-dns"))
+				assert.Equal(t, "kube-system", digPath(t, dns, "spec.egress.0.to.0.namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name"))
+				assert.Equal(t, "kube-dns", digPath(t, dns, "spec.egress.0.to.0.podSelector.matchLabels.k8s-app"))
+				assert.ElementsMatch(t, []any{"UDP", "TCP"}, []any{digPath(t, dns, "spec.egress.0.ports.0.protocol"), digPath(t, dns, "spec.egress.0.ports.1.protocol")})
 
-				ing := in(get(t, res, netpolType, ns+"-allow-from-ingress"))
-				assert.Equal(t, "ingress", dig(t, ing, "spec.ingress.0.from.0.namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name"))
-				assert.Equal(t, "traefik", dig(t, ing, "spec.ingress.0.from.0.podSelector.matchLabels.app\\.kubernetes\\.io/name"))
+				ing := plainInputs(named(t, res, netpolType, ns+"-allow-from-ingress"))
+				assert.Equal(t, "ingress", digPath(t, ing, "spec.ingress.0.from.0.namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name"))
+				assert.Equal(t, "traefik", digPath(t, ing, "spec.ingress.0.from.0.podSelector.matchLabels.app\\.kubernetes\\.io/name"))
 
-				prom := in(get(t, res, netpolType, ns+"-allow-prometheus-scrape"))
-				assert.Equal(t, "monitoring", dig(t, prom, "spec.ingress.0.from.0.namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name"))
-				assert.Equal(t, "prometheus", dig(t, prom, "spec.ingress.0.from.0.podSelector.matchLabels.app\\.kubernetes\\.io/name"))
+				prom := plainInputs(named(t, res, netpolType, ns+"-allow-prometheus-scrape"))
+				assert.Equal(t, "monitoring", digPath(t, prom, "spec.ingress.0.from.0.namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name"))
+				assert.Equal(t, "prometheus", digPath(t, prom, "spec.ingress.0.from.0.podSelector.matchLabels.app\\.kubernetes\\.io/name"))
 			}
-			egress := in(get(t, res, netpolType, cfg.Platform.Apps[0].Name+"-allow-egress"))
-			assert.Equal(t, cfg.Platform.Apps[0].Egress[0].CIDR, dig(t, egress, "spec.egress.0.to.0.ipBlock.cidr"))
+			egress := plainInputs(named(t, res, netpolType, cfg.Platform.Apps[0].Name+"-allow-egress"))
+			assert.Equal(t, cfg.Platform.Apps[0].Egress[0].CIDR, digPath(t, egress, "spec.egress.0.to.0.ipBlock.cidr"))
 		})
 	}
 }
@@ -420,19 +412,19 @@ func TestQuotasAndLimitsPerAppNamespace(t *testing.T) {
 			cfg := loadConfig(t, c.stack)
 			res := mustRunPlatform(t, c)
 			for _, a := range cfg.Platform.Apps {
-				q := in(get(t, res, "kubernetes:core/v1:ResourceQuota", a.Name+"-quota"))
-				assert.Equal(t, a.Name, dig(t, q, "metadata.namespace"))
+				q := plainInputs(named(t, res, "kubernetes:core/v1:ResourceQuota", a.Name+"-quota"))
+				assert.Equal(t, a.Name, digPath(t, q, "metadata.namespace"))
 				assert.Equal(t, map[string]any{
 					"requests.cpu": a.Quota.RequestsCPU, "requests.memory": a.Quota.RequestsMemory,
 					"limits.cpu": a.Quota.LimitsCPU, "limits.memory": a.Quota.LimitsMemory,
 					"requests.storage":       a.Quota.RequestsStorage,
 					"pods":                   strconv.Itoa(a.Quota.Pods),
 					"persistentvolumeclaims": strconv.Itoa(a.Quota.PersistentVolumeClaims),
-				}, dig(t, q, "spec.hard"))
-				l := in(get(t, res, "kubernetes:core/v1:LimitRange", a.Name+"-limits"))
-				assert.Equal(t, a.Limits.DefaultRequestCPU, dig(t, l, "spec.limits.0.defaultRequest.cpu"))
-				assert.Equal(t, a.Limits.DefaultMemory, dig(t, l, "spec.limits.0.default.memory"))
-				assert.Equal(t, a.Limits.MaxMemory, dig(t, l, "spec.limits.0.max.memory"))
+				}, digPath(t, q, "spec.hard"))
+				l := plainInputs(named(t, res, "kubernetes:core/v1:LimitRange", a.Name+"-limits"))
+				assert.Equal(t, a.Limits.DefaultRequestCPU, digPath(t, l, "spec.limits.0.defaultRequest.cpu"))
+				assert.Equal(t, a.Limits.DefaultMemory, digPath(t, l, "spec.limits.0.default.memory"))
+				assert.Equal(t, a.Limits.MaxMemory, digPath(t, l, "spec.limits.0.max.memory"))
 			}
 		})
 	}
@@ -450,10 +442,10 @@ func TestNamespacesCarryPodSecurityLevels(t *testing.T) {
 				want[a.Name] = a.PodSecurity
 			}
 			for ns, level := range want {
-				r := get(t, res, namespaceType, "ns-"+ns)
-				assert.Equal(t, level, dig(t, in(r), "metadata.labels.pod-security\\.kubernetes\\.io/enforce"), ns)
+				r := named(t, res, namespaceType, "ns-"+ns)
+				assert.Equal(t, level, digPath(t, plainInputs(r), "metadata.labels.pod-security\\.kubernetes\\.io/enforce"), ns)
 				if level != "restricted" {
-					assert.NotEmpty(t, dig(t, in(r), "metadata.annotations.hybrid-platform/pod-security-reason"), "%s must say why it is %s", ns, level)
+					assert.NotEmpty(t, digPath(t, plainInputs(r), "metadata.annotations.hybrid-platform/pod-security-reason"), "%s must say why it is %s", ns, level)
 				}
 			}
 		})
@@ -475,18 +467,18 @@ func TestRBACSubjectsComeFromConfig(t *testing.T) {
 				}
 				return out
 			}
-			admins := in(get(t, res, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "platform-admins"))
-			assert.Equal(t, "cluster-admin", dig(t, admins, "roleRef.name"))
+			admins := plainInputs(named(t, res, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "platform-admins"))
+			assert.Equal(t, "cluster-admin", digPath(t, admins, "roleRef.name"))
 			assert.ElementsMatch(t, subjects(r.PlatformAdmins), admins["subjects"])
-			devs := in(get(t, res, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "platform-developers"))
-			assert.Equal(t, "platform-developer-readonly", dig(t, devs, "roleRef.name"))
+			devs := plainInputs(named(t, res, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "platform-developers"))
+			assert.Equal(t, "platform-developer-readonly", digPath(t, devs, "roleRef.name"))
 			assert.ElementsMatch(t, subjects(r.Developers), devs["subjects"])
 
-			role := in(get(t, res, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "platform-developer-readonly"))
+			role := plainInputs(named(t, res, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "platform-developer-readonly"))
 			for _, rule := range role["rules"].([]any) {
-				assert.ElementsMatch(t, []any{"get", "list", "watch"}, dig(t, rule, "verbs"), "read-only")
-				if slices.Contains(dig(t, rule, "apiGroups").([]any), any("")) {
-					assert.NotContains(t, dig(t, rule, "resources"), "secrets", "developers never read Secrets")
+				assert.ElementsMatch(t, []any{"get", "list", "watch"}, digPath(t, rule, "verbs"), "read-only")
+				if slices.Contains(digPath(t, rule, "apiGroups").([]any), any("")) {
+					assert.NotContains(t, digPath(t, rule, "resources"), "secrets", "developers never read Secrets")
 				}
 			}
 		})
@@ -497,14 +489,14 @@ func TestPlatformOrdering(t *testing.T) {
 	for _, c := range clusterCases {
 		t.Run(c.stack, func(t *testing.T) {
 			res := mustRunPlatform(t, c)
-			provider := get(t, res, providerType, "k8s").URN
+			provider := named(t, res, providerType, "k8s").URN
 			for _, r := range res.Cloud.Resources() {
 				if strings.HasPrefix(r.Type, "kubernetes:") {
 					assert.Equal(t, provider, r.Provider, "%s %s must use the cluster's provider", r.Type, r.Name)
 				}
 			}
 			for _, r := range res.Cloud.ByType(chartType) {
-				ns := in(r)["namespace"].(string)
+				ns := plainInputs(r)["namespace"].(string)
 				if ns == "kube-system" {
 					continue // metrics-server: the namespace always exists
 				}
@@ -512,19 +504,19 @@ func TestPlatformOrdering(t *testing.T) {
 				require.NotEmpty(t, nsURN, "chart %s is in undeclared namespace %s", r.Name, ns)
 				assert.Contains(t, r.DependsOn, nsURN, "chart %s must wait for namespace %s", r.Name, ns)
 			}
-			kps := get(t, res, chartType, "kps").URN
+			kps := named(t, res, chartType, "kps").URN
 			for _, typ := range []string{"kubernetes:monitoring.coreos.com/v1:PrometheusRule", "kubernetes:monitoring.coreos.com/v1:Probe"} {
 				for _, r := range res.Cloud.ByType(typ) {
 					assert.Contains(t, r.DependsOn, kps, "%s %s needs the operator's CRDs", typ, r.Name)
 				}
 			}
-			argo := get(t, res, chartType, "argocd").URN
-			assert.Contains(t, get(t, res, "kubernetes:argoproj.io/v1alpha1:Application", "root-application").DependsOn, argo)
+			argo := named(t, res, chartType, "argocd").URN
+			assert.Contains(t, named(t, res, "kubernetes:argoproj.io/v1alpha1:Application", "root-application").DependsOn, argo)
 			for _, release := range []string{"argocd", "velero", "traefik"} {
-				deps := get(t, res, chartType, release).DependsOn
+				deps := named(t, res, chartType, release).DependsOn
 				assert.Contains(t, deps, kps, "%s creates ServiceMonitors: it waits for the operator's CRDs", release)
 			}
-			assert.Contains(t, get(t, res, chartType, "traefik").DependsOn, get(t, res, secretType, "origin-tls").URN)
+			assert.Contains(t, named(t, res, chartType, "traefik").DependsOn, named(t, res, secretType, "origin-tls").URN)
 		})
 	}
 }
@@ -536,30 +528,30 @@ func TestIngressPublishesTheFailoverOrigin(t *testing.T) {
 			res := mustRunPlatform(t, c)
 			addr := res.Outputs["ingressAddress"]
 			require.True(t, addr.Known)
-			lb := dig(t, res.Outputs["platform"].Value, "ingressLoadBalancerIp")
-			svc := in(get(t, res, "kubernetes:core/v1:Service", "traefik-lb"))
-			assert.Equal(t, "LoadBalancer", dig(t, svc, "spec.type"))
-			assert.Equal(t, float64(443), dig(t, svc, "spec.ports.0.port"))
-			assert.Len(t, dig(t, svc, "spec.ports"), 1, "HTTPS only")
+			lb := digPath(t, res.Outputs["platform"].Value, "ingressLoadBalancerIp")
+			svc := plainInputs(named(t, res, "kubernetes:core/v1:Service", "traefik-lb"))
+			assert.Equal(t, "LoadBalancer", digPath(t, svc, "spec.type"))
+			assert.Equal(t, float64(443), digPath(t, svc, "spec.ports.0.port"))
+			assert.Len(t, digPath(t, svc, "spec.ports"), 1, "HTTPS only")
 			pool := res.Cloud.Get("kubernetes:cilium.io/v2:CiliumLoadBalancerIPPool", "ingress-pool")
 			policy := res.Cloud.Get("kubernetes:cilium.io/v2alpha1:CiliumL2AnnouncementPolicy", "ingress-l2")
 			switch c.kind {
 			case config.ClusterDOKS:
 				assert.Equal(t, lb, addr.Value, "on DOKS the DO load balancer's address is the origin")
 				assert.Regexp(t, `^198\.51\.100\.\d+$`, addr.Value)
-				assert.Equal(t, "tcp", dig(t, svc, "metadata.annotations.service\\.beta\\.kubernetes\\.io/do-loadbalancer-protocol"))
-				assert.Equal(t, kubeStrings(cfg.Platform.Ingress.CloudflareCidrs), dig(t, svc, "spec.loadBalancerSourceRanges"), "only Cloudflare reaches the origin")
+				assert.Equal(t, "tcp", digPath(t, svc, "metadata.annotations.service\\.beta\\.kubernetes\\.io/do-loadbalancer-protocol"))
+				assert.Equal(t, kubeStrings(cfg.Platform.Ingress.CloudflareCidrs), digPath(t, svc, "spec.loadBalancerSourceRanges"), "only Cloudflare reaches the origin")
 				assert.Nil(t, pool)
 				assert.Nil(t, policy)
 			case config.ClusterTalos:
 				assert.Equal(t, cfg.Network.OnpremPublicIP, addr.Value, "Cloudflare reaches on-prem through the router's public address")
 				assert.Equal(t, cfg.Platform.Ingress.LoadBalancerIP, lb)
-				assert.Equal(t, cfg.Platform.Ingress.LoadBalancerIP, dig(t, svc, "metadata.annotations.lbipam\\.cilium\\.io/ips"))
+				assert.Equal(t, cfg.Platform.Ingress.LoadBalancerIP, digPath(t, svc, "metadata.annotations.lbipam\\.cilium\\.io/ips"))
 				require.NotNil(t, pool)
 				require.NotNil(t, policy)
-				assert.Equal(t, cfg.Platform.Ingress.LoadBalancerIP+"/32", dig(t, in(pool), "spec.blocks.0.cidr"))
-				assert.Equal(t, []any{"^eno1$"}, dig(t, in(policy), "spec.interfaces"))
-				assert.Equal(t, true, dig(t, in(policy), "spec.loadBalancerIPs"))
+				assert.Equal(t, cfg.Platform.Ingress.LoadBalancerIP+"/32", digPath(t, plainInputs(pool), "spec.blocks.0.cidr"))
+				assert.Equal(t, []any{"^eno1$"}, digPath(t, plainInputs(policy), "spec.interfaces"))
+				assert.Equal(t, true, digPath(t, plainInputs(policy), "spec.loadBalancerIPs"))
 			}
 		})
 	}
@@ -570,11 +562,11 @@ func TestAlertRulesAndProbes(t *testing.T) {
 		t.Run(c.stack, func(t *testing.T) {
 			cfg := loadConfig(t, c.stack)
 			res := mustRunPlatform(t, c)
-			rule := in(get(t, res, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "platform-alerts"))
+			rule := plainInputs(named(t, res, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "platform-alerts"))
 			alerts := map[string]map[string]any{}
-			for _, g := range dig(t, rule, "spec.groups").([]any) {
-				for _, r := range dig(t, g, "rules").([]any) {
-					alerts[dig(t, r, "alert").(string)] = r.(map[string]any)
+			for _, g := range digPath(t, rule, "spec.groups").([]any) {
+				for _, r := range digPath(t, g, "rules").([]any) {
+					alerts[digPath(t, r, "alert").(string)] = r.(map[string]any)
 				}
 			}
 			for _, name := range []string{"NodeNotReady", "NodeExporterDown", "PersistentVolumeFillingUp", "PersistentVolumeFullIn24h",
@@ -582,8 +574,8 @@ func TestAlertRulesAndProbes(t *testing.T) {
 				"WireGuardTunnelDown", "FailoverOriginUnhealthy", "PlatformProbesMissing"} {
 				a, ok := alerts[name]
 				if assert.True(t, ok, "alert %s is missing", name) {
-					assert.Contains(t, []any{"warning", "critical"}, dig(t, a, "labels.severity"), name)
-					assert.NotEmpty(t, dig(t, a, "annotations.summary"), name)
+					assert.Contains(t, []any{"warning", "critical"}, digPath(t, a, "labels.severity"), name)
+					assert.NotEmpty(t, digPath(t, a, "annotations.summary"), name)
 				}
 			}
 			assert.Contains(t, alerts["VeleroBackupStale"]["expr"], "> 86400", "stale after the 24 h RPO")
@@ -591,16 +583,16 @@ func TestAlertRulesAndProbes(t *testing.T) {
 
 			var tunnelTargets []any
 			for _, r := range res.Cloud.ByType("kubernetes:monitoring.coreos.com/v1:Probe") {
-				p := in(r)
-				if dig(t, p, "spec.jobName") == "wireguard-tunnel" {
-					tunnelTargets = append(tunnelTargets, dig(t, p, "spec.targets.staticConfig.static").([]any)...)
-					assert.Contains(t, []any{"icmp", "tcp_connect"}, dig(t, p, "spec.module"))
+				p := plainInputs(r)
+				if digPath(t, p, "spec.jobName") == "wireguard-tunnel" {
+					tunnelTargets = append(tunnelTargets, digPath(t, p, "spec.targets.staticConfig.static").([]any)...)
+					assert.Contains(t, []any{"icmp", "tcp_connect"}, digPath(t, p, "spec.module"))
 				}
 			}
 			assert.ElementsMatch(t, kubeStrings(cfg.Platform.Probes.Tunnel), tunnelTargets)
-			origin := in(get(t, res, "kubernetes:monitoring.coreos.com/v1:Probe", "failover-origin"))
-			assert.Equal(t, kubeStrings(cfg.Platform.Probes.Origins), dig(t, origin, "spec.targets.staticConfig.static"))
-			assert.Equal(t, "blackbox-exporter.monitoring.svc:9115", dig(t, origin, "spec.prober.url"))
+			origin := plainInputs(named(t, res, "kubernetes:monitoring.coreos.com/v1:Probe", "failover-origin"))
+			assert.Equal(t, kubeStrings(cfg.Platform.Probes.Origins), digPath(t, origin, "spec.targets.staticConfig.static"))
+			assert.Equal(t, "blackbox-exporter.monitoring.svc:9115", digPath(t, origin, "spec.prober.url"))
 		})
 	}
 }

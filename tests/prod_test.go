@@ -38,6 +38,11 @@ const (
 	tDOProvider = "pulumi:providers:digitalocean"
 	tK8sProv    = "pulumi:providers:kubernetes"
 	tRoute      = "kubernetes:networking.doks.digitalocean.com/v1alpha1:Route"
+	tZoneTLS    = "cloudflare:index/zoneSettingsOverride:ZoneSettingsOverride"
+	tMonitor    = "cloudflare:index/loadBalancerMonitor:LoadBalancerMonitor"
+	tLBPool     = "cloudflare:index/loadBalancerPool:LoadBalancerPool"
+	tLB         = "cloudflare:index/loadBalancer:LoadBalancer"
+	tRecord     = "cloudflare:index/record:Record"
 )
 
 func prod(t *testing.T) *plan.Result {

@@ -30,6 +30,10 @@ type Args struct {
 	SecretName string
 	// Namespaces are created by this component.
 	Namespaces []string
+	// Namespace resolves a namespace name to the output of the namespace
+	// resource that holds it (the platform baseline creates them), so each
+	// Secret waits for its namespace.
+	Namespace func(name string) pulumi.StringOutput
 	// DockerConfig is the .dockerconfigjson document (secret).
 	DockerConfig pulumi.StringInput
 }
@@ -44,6 +48,9 @@ func (a *Args) check() error {
 	}
 	if a.SecretName == "" || len(a.Namespaces) == 0 {
 		errs = append(errs, errors.New("args.SecretName and at least one namespace are required"))
+	}
+	if a.Namespace == nil {
+		errs = append(errs, errors.New("args.Namespace is required"))
 	}
 	if a.DockerConfig == nil {
 		errs = append(errs, errors.New("args.DockerConfig is required"))
@@ -67,16 +74,11 @@ func NewPullSecret(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 	docker := pulumi.ToSecret(args.DockerConfig).(pulumi.StringOutput)
 	var namespaces pulumi.StringArray
 	for _, n := range args.Namespaces {
-		ns, err := corev1.NewNamespace(ctx, n, &corev1.NamespaceArgs{
-			Metadata: metav1.ObjectMetaArgs{Name: pulumi.String(n)},
-		}, k8s...)
-		if err != nil {
-			return nil, err
-		}
-		_, err = corev1.NewSecret(ctx, n+"-"+args.SecretName, &corev1.SecretArgs{
+		ns := args.Namespace(n)
+		_, err := corev1.NewSecret(ctx, n+"-"+args.SecretName, &corev1.SecretArgs{
 			Metadata: metav1.ObjectMetaArgs{
 				Name:      pulumi.String(args.SecretName),
-				Namespace: ns.Metadata.Name(),
+				Namespace: ns,
 			},
 			Type:       pulumi.String("kubernetes.io/dockerconfigjson"),
 			StringData: pulumi.StringMap{".dockerconfigjson": docker},
@@ -84,7 +86,7 @@ func NewPullSecret(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 		if err != nil {
 			return nil, err
 		}
-		namespaces = append(namespaces, ns.Metadata.Name().Elem())
+		namespaces = append(namespaces, ns)
 	}
 	p.Name = pulumi.String(args.SecretName).ToStringOutput()
 	p.Namespaces = namespaces.ToStringArrayOutput()

@@ -19,8 +19,6 @@ import (
 )
 
 // TalosCluster is the on-prem Talos cluster.
-//
-//nolint:revive // the component is named TalosCluster by its type token
 type TalosCluster struct {
 	pulumi.ResourceState
 

@@ -138,7 +138,7 @@ func validateEdge(p *problems, e *Edge) {
 	if e.OnpremStackRef != "" && !stackRefRe.MatchString(e.OnpremStackRef) {
 		p.add("edge.onpremStackRef", e.OnpremStackRef, "empty, or a fully qualified stack name such as organization/hybrid-platform/onprem")
 	}
-	if !validOrigin(e.OnpremOriginFallback) {
+	if !ValidOrigin(e.OnpremOriginFallback) {
 		p.add("edge.onpremOriginFallback", e.OnpremOriginFallback, "the on-prem ingress's public IPv4 address or hostname")
 	}
 }
@@ -149,8 +149,8 @@ func inRange(p *problems, key string, v int, r [2]int, unit string) {
 	}
 }
 
-// validOrigin accepts a public IPv4 address or a hostname.
-func validOrigin(s string) bool {
+// ValidOrigin accepts a public IPv4 address or a hostname.
+func ValidOrigin(s string) bool {
 	if a, err := netip.ParseAddr(s); err == nil {
 		return a.Is4() && !a.IsPrivate() && !a.IsLoopback() && !a.IsUnspecified()
 	}

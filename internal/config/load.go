@@ -13,7 +13,7 @@ import (
 // stackKeys lists the object keys each stack reads. A key a stack does not
 // list is ignored by that stack.
 var stackKeys = map[string][]string{
-	StackProd:   {"network", "alertEmail", "gateway", "doks", "registry", "database", "spaces", "edge", "platform"},
+	StackProd:   {"network", "alertEmail", "gateway", "doks", "registry", "database", "spaces", "edge", "costBudgetUsd", "platform"},
 	StackOnprem: {"network", "alertEmail", "talos", "storage", "pullSecret", "prodStackRef", "platform"},
 }
 
@@ -55,19 +55,20 @@ func LoadFrom(stack string, lookup Lookup) (*Config, error) {
 	cfg := &Config{Stack: stack}
 	var p problems
 	targets := map[string]any{
-		"network":      &cfg.Network,
-		"alertEmail":   &cfg.AlertEmail,
-		"gateway":      &cfg.Gateway,
-		"doks":         &cfg.Doks,
-		"registry":     &cfg.Registry,
-		"database":     &cfg.Database,
-		"spaces":       &cfg.Spaces,
-		"edge":         &cfg.Edge,
-		"talos":        &cfg.Talos,
-		"storage":      &cfg.Storage,
-		"pullSecret":   &cfg.PullSecret,
-		"prodStackRef": &cfg.ProdStackRef,
-		"platform":     &cfg.Platform,
+		"network":       &cfg.Network,
+		"alertEmail":    &cfg.AlertEmail,
+		"gateway":       &cfg.Gateway,
+		"doks":          &cfg.Doks,
+		"registry":      &cfg.Registry,
+		"database":      &cfg.Database,
+		"spaces":        &cfg.Spaces,
+		"edge":          &cfg.Edge,
+		"costBudgetUsd": &cfg.CostBudgetUSD,
+		"talos":         &cfg.Talos,
+		"storage":       &cfg.Storage,
+		"pullSecret":    &cfg.PullSecret,
+		"prodStackRef":  &cfg.ProdStackRef,
+		"platform":      &cfg.Platform,
 	}
 	for _, key := range stackKeys[stack] {
 		raw, ok, _ := lookup(key)

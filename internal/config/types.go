@@ -37,6 +37,10 @@ type Config struct {
 	// onprem stack reads (key "prodStackRef").
 	ProdStackRef string
 
+	// CostBudgetUSD is the monthly budget at full autoscale (prod, key
+	// "costBudgetUsd"); the offline plan fails when the estimate exceeds it.
+	CostBudgetUSD int
+
 	// AlertEmail receives platform alerts and failover notifications.
 	AlertEmail string
 

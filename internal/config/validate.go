@@ -24,10 +24,13 @@ func validate(c *Config) problems {
 		validateDatabase(&p, &c.Database, c.Stack)
 		validateSpaces(&p, &c.Spaces)
 		validateEdge(&p, &c.Edge)
+		if c.CostBudgetUSD < 1 {
+			p.addf("costBudgetUsd", c.CostBudgetUSD, "a positive monthly budget in USD, covering the stack at full autoscale")
+		}
 	case StackOnprem:
 		validateTalos(&p, &c.Talos, c.Network)
 		validateStorage(&p, &c.Storage)
-		validatePullSecret(&p, &c.PullSecret)
+		validatePullSecret(&p, &c.PullSecret, c.Platform.Apps)
 		if !stackRefRe.MatchString(c.ProdStackRef) {
 			p.add("prodStackRef", c.ProdStackRef, "a fully qualified stack name organization/project/stack, such as organization/hybrid-platform/prod")
 		}
@@ -377,7 +380,11 @@ func validateLabels(p *problems, key string, labels map[string]string) {
 	}
 }
 
-func validatePullSecret(p *problems, s *PullSecret) {
+func validatePullSecret(p *problems, s *PullSecret, apps []AppNamespace) {
+	var appNames []string
+	for _, a := range apps {
+		appNames = append(appNames, a.Name)
+	}
 	if !validHostname(s.Name) {
 		p.add("pullSecret.name", s.Name, "a Secret name: a lowercase DNS subdomain such as do-registry")
 	}
@@ -394,6 +401,8 @@ func validatePullSecret(p *problems, s *PullSecret) {
 			p.add(key, ns, "a namespace this stack creates: default and kube-* already exist")
 		case seen[ns]:
 			p.add(key, ns, "a namespace not listed twice")
+		case !oneOf(ns, appNames):
+			p.add(key, ns, "an application namespace of platform.apps ("+strings.Join(appNames, ", ")+"): the platform baseline creates it with its quota and default deny")
 		}
 		seen[ns] = true
 	}

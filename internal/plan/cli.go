@@ -10,8 +10,8 @@ import (
 )
 
 // Main is the plan command: it parses args, runs the plan and writes it.
-// It returns the process exit code: 0 on success, 1 when the config is invalid
-// or the run fails, 2 on bad usage.
+// It returns the process exit code: 0 on success, 1 when the config is
+// invalid, the run fails or a guardrail is violated, 2 on bad usage.
 func Main(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -44,8 +44,16 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "plan:", err)
 			return 1
 		}
-		return 0
+	} else {
+		res.WriteText(stdout)
 	}
-	res.WriteText(stdout)
+	if res.OverBudget() {
+		fmt.Fprintf(stderr, "plan: estimated %.2f per month at full autoscale exceeds costBudgetUsd %d\n", res.Cost.TotalMax, res.Budget)
+		return 1
+	}
+	if len(res.Violations) > 0 {
+		fmt.Fprintf(stderr, "plan: %d guardrail violations\n", len(res.Violations))
+		return 1
+	}
 	return 0
 }

@@ -16,7 +16,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
 	"github.com/hybridcloud/platform/internal/config"
+	"github.com/hybridcloud/platform/internal/cost"
 	"github.com/hybridcloud/platform/internal/mockcloud"
+	"github.com/hybridcloud/platform/internal/policy"
 	"github.com/hybridcloud/platform/internal/prodref"
 	"github.com/hybridcloud/platform/stacks"
 )
@@ -35,6 +37,9 @@ type Options struct {
 	StackOutputs map[string]map[string]any
 	// Preview runs as `pulumi preview` would (RunInfo.DryRun).
 	Preview bool
+	// FirstPass plans prod as on its first `pulumi up`, before the onprem
+	// stack has outputs (it exists, empty).
+	FirstPass bool
 }
 
 // Result is one offline run.
@@ -44,6 +49,11 @@ type Result struct {
 	Cloud   *mockcloud.Cloud
 	// Outputs are the stack outputs, awaited.
 	Outputs map[string]Output
+	// Cost is the monthly estimate; Budget the configured limit (0: none).
+	Cost   *cost.Estimate
+	Budget int
+	// Violations are the guardrails (internal/policy) this stack breaks.
+	Violations []policy.Violation
 	// StandIns lists secret keys whose values the plan could not read (a
 	// `secure:` entry or no value) and replaced with stable stand-ins.
 	StandIns []string
@@ -61,6 +71,10 @@ type StackRef struct {
 const (
 	SourceGiven    = "given in plan.Options.StackOutputs"
 	SourceProdPlan = "the offline plan of prod (Pulumi.prod.yaml in the same project)"
+	// SourceOnpremPlan: prod reads onprem, whose plan reads prod's first pass.
+	SourceOnpremPlan = "the offline plan of onprem after a first pass of prod (the bring-up order: prod, onprem, prod)"
+	// SourceFirstPass: the onprem stack exists but has no outputs yet.
+	SourceFirstPass = "none: first pass of prod, the onprem stack exists with no outputs yet"
 )
 
 // Output is one awaited stack output.
@@ -145,7 +159,30 @@ func RunFunc(opts Options, program Program) (*Result, error) {
 		}
 		res.Outputs[k] = Output{Value: o.Value, Known: o.Known, Secret: o.Secret}
 	}
+	res.Violations = policy.Evaluate(policy.FromRecords(cloud.Resources()))
+	cfg, err := config.LoadFrom(opts.Stack, func(key string) (string, bool, bool) {
+		q := qualify(project.Name, key)
+		v, ok := values[q]
+		return v, ok, slices.Contains(secrets, q)
+	})
+	if err != nil {
+		return res, err
+	}
+	prices, err := cost.LoadPrices()
+	if err != nil {
+		return res, err
+	}
+	if res.Cost, err = prices.Estimate(cloud.Resources()); err != nil {
+		return res, err
+	}
+	res.Budget = cfg.CostBudgetUSD
 	return res, nil
+}
+
+// OverBudget reports whether the estimate at full autoscale exceeds the
+// configured budget.
+func (r *Result) OverBudget() bool {
+	return r.Budget > 0 && r.Cost != nil && r.Cost.TotalMax > float64(r.Budget)
 }
 
 // resolveConfig merges the Pulumi.yaml defaults, the stack file and the
@@ -213,32 +250,54 @@ func resolveConfig(project *Project, file string, opts Options) (map[string]stri
 }
 
 // referencedStacks makes the stacks that opts.Stack reads visible to its
-// StackReference. The onprem stack reads prod: when opts.StackOutputs does
-// not give prod's outputs, prod is planned first, from the same project, and
-// its outputs are handed over with their secrecy, as the Pulumi engine would.
+// StackReferences, following the bring-up order when opts.StackOutputs does
+// not give them: onprem reads prod's first pass; prod reads onprem, planned
+// after that first pass. Outputs are handed over with their secrecy, as the
+// Pulumi engine would.
 func referencedStacks(cloud *mockcloud.Cloud, dir string, values map[string]string, secrets []string, opts Options) ([]StackRef, error) {
-	if opts.Stack != config.StackOnprem {
-		return nil, nil
-	}
-	name := values[qualify(config.Project, "prodStackRef")]
-	if _, given := opts.StackOutputs[name]; given {
-		return []StackRef{{Name: name, Source: SourceGiven}}, nil
-	}
-	// Invalid onprem config must fail on its own, before prod is planned:
+	// Invalid config must fail on its own, before another stack is planned:
 	// the program reports it, with nothing declared.
-	if _, err := config.LoadFrom(opts.Stack, func(key string) (string, bool, bool) {
+	cfg, err := config.LoadFrom(opts.Stack, func(key string) (string, bool, bool) {
 		q := qualify(config.Project, key)
 		v, ok := values[q]
 		return v, ok, slices.Contains(secrets, q)
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, nil
 	}
-	prod, err := Run(Options{Stack: config.StackProd, ProjectDir: dir, Preview: opts.Preview})
-	if err != nil {
-		return nil, fmt.Errorf("the onprem stack reads prod's outputs (%s), so prod is planned first, and that failed: %w", prodref.BringUp, err)
+	switch opts.Stack {
+	case config.StackOnprem:
+		name := cfg.ProdStackRef
+		if _, given := opts.StackOutputs[name]; given {
+			return []StackRef{{Name: name, Source: SourceGiven}}, nil
+		}
+		// onprem needs only what prod's first pass exports.
+		prod, err := Run(Options{Stack: config.StackProd, ProjectDir: dir, Preview: opts.Preview, FirstPass: true})
+		if err != nil {
+			return nil, fmt.Errorf("the onprem stack reads prod's outputs (%s), so prod is planned first, and that failed: %w", prodref.BringUp, err)
+		}
+		cloud.SetStackOutputs(name, prod.StackOutputs())
+		return []StackRef{{Name: name, Source: SourceProdPlan}}, nil
+	case config.StackProd:
+		name := cfg.Edge.OnpremStackRef
+		if _, given := opts.StackOutputs[name]; given || name == "" {
+			if name == "" {
+				return nil, nil
+			}
+			return []StackRef{{Name: name, Source: SourceGiven}}, nil
+		}
+		if opts.FirstPass {
+			cloud.SetStackOutputs(name, map[string]any{})
+			return []StackRef{{Name: name, Source: SourceFirstPass}}, nil
+		}
+		onprem, err := Run(Options{Stack: config.StackOnprem, ProjectDir: dir, Preview: opts.Preview})
+		if err != nil {
+			return nil, fmt.Errorf("prod reads the onprem stack's ingress address, so onprem is planned first (after a first pass of prod), and that failed: %w", err)
+		}
+		cloud.SetStackOutputs(name, onprem.StackOutputs())
+		return []StackRef{{Name: name, Source: SourceOnpremPlan}}, nil
 	}
-	cloud.SetStackOutputs(name, prod.StackOutputs())
-	return []StackRef{{Name: name, Source: SourceProdPlan}}, nil
+	return nil, nil
 }
 
 // StackOutputs returns the run's stack outputs as another stack's

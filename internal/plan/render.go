@@ -10,7 +10,9 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
+	"github.com/hybridcloud/platform/internal/cost"
 	"github.com/hybridcloud/platform/internal/mockcloud"
+	"github.com/hybridcloud/platform/internal/policy"
 )
 
 // Redacted is how every secret is printed.
@@ -25,8 +27,18 @@ type Document struct {
 	Stack     string         `json:"stack"`
 	Resources []ResourceDoc  `json:"resources"`
 	Outputs   map[string]any `json:"outputs"`
+	Policy    PolicyDoc      `json:"policy"`
+	Cost      *cost.Estimate `json:"cost"`
+	Budget    int            `json:"costBudgetUsd,omitempty"`
 	StandIns  []string       `json:"secretStandIns,omitempty"`
 	StackRefs []StackRef     `json:"stackReferences,omitempty"`
+}
+
+// PolicyDoc is the guardrail report of a plan.
+type PolicyDoc struct {
+	Pack       string             `json:"pack"`
+	Policies   []string           `json:"policies"`
+	Violations []policy.Violation `json:"violations"`
 }
 
 // ResourceDoc is one resource in the JSON plan.
@@ -43,7 +55,12 @@ type ResourceDoc struct {
 
 // Doc builds the JSON document, with every secret redacted.
 func (r *Result) Doc() Document {
-	d := Document{Project: r.Project, Stack: r.Stack, Outputs: map[string]any{}, StandIns: r.StandIns, StackRefs: r.StackRefs, Resources: []ResourceDoc{}}
+	d := Document{Project: r.Project, Stack: r.Stack, Outputs: map[string]any{}, StandIns: r.StandIns, StackRefs: r.StackRefs, Resources: []ResourceDoc{},
+		Policy: PolicyDoc{Pack: policy.PackName, Policies: policy.Names(), Violations: r.Violations},
+		Cost:   r.Cost, Budget: r.Budget}
+	if d.Policy.Violations == nil {
+		d.Policy.Violations = []policy.Violation{}
+	}
 	for _, res := range r.Cloud.Resources() {
 		deps := res.DependsOn
 		if deps == nil {
@@ -175,6 +192,11 @@ func (r *Result) WriteText(w io.Writer) {
 	if len(r.StandIns) > 0 {
 		fmt.Fprintf(w, "\nsecret stand-ins (secure config the plan cannot decrypt): %s\n", strings.Join(r.StandIns, ", "))
 	}
+	r.writeCost(w)
+	fmt.Fprintf(w, "\npolicy %s: %d mandatory guardrails, %d violations\n", policy.PackName, len(policy.Names()), len(r.Violations))
+	for _, v := range r.Violations {
+		fmt.Fprintf(w, "  VIOLATION %s\n", v)
+	}
 	fmt.Fprintln(w, "\noutputs:")
 	keys := make([]string, 0, len(r.Outputs))
 	for k := range r.Outputs {
@@ -277,4 +299,34 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n-3] + "..."
+}
+
+// writeCost prints the monthly estimate: each billable item with its unit
+// price, the totals, the budget and the managed-control-plane comparison.
+func (r *Result) writeCost(w io.Writer) {
+	c := r.Cost
+	if c == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nestimated monthly cost (%s, prices as of %s):\n", c.Currency, c.AsOf)
+	for _, l := range c.Lines {
+		qty := strconv.FormatFloat(l.Quantity, 'f', -1, 64)
+		fmt.Fprintf(w, "  %-52s %4s x %8.2f = %9.2f", l.Item, qty, l.UnitPrice, l.Monthly)
+		if l.MonthlyMax != l.Monthly {
+			fmt.Fprintf(w, "  (up to %.2f at full autoscale)", l.MonthlyMax)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "  %-52s %27.2f  (up to %.2f)\n", "total", c.Total, c.TotalMax)
+	if r.Budget > 0 {
+		state := "within budget"
+		if r.OverBudget() {
+			state = "OVER BUDGET"
+		}
+		fmt.Fprintf(w, "  budget %d: %s at full autoscale\n", r.Budget, state)
+	}
+	if c.ManagedControlPlane != "" && c.ManagedControlPlaneDelta != 0 {
+		fmt.Fprintf(w, "  same topology on %s: %+.2f per month\n", c.ManagedControlPlane, c.ManagedControlPlaneDelta)
+	}
+	fmt.Fprintf(w, "  source: %s\n", c.Source)
 }

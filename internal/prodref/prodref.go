@@ -26,10 +26,18 @@ const (
 	RegistryServer       = "registryServer"       // registry host, registry.digitalocean.com
 	RegistryEndpoint     = "registryEndpoint"     // registry host and name, the image prefix
 	RegistryDockerConfig = "registryDockerConfig" // secret .dockerconfigjson, read-only
+	SpacesRegion         = "spacesRegion"         // region of the Spaces buckets
+	Buckets              = "buckets"              // consumer -> bucket name (loki, velero, app)
+	SpacesCredentials    = "spacesCredentials"    // secret: consumer -> {accessKey, secretKey}
 )
 
+// Spaces consumers the onprem stack runs: Loki and Velero ship to the same
+// buckets as prod, under their own prefix, with prod's per-consumer keys.
+var spacesConsumers = []string{"loki", "velero"}
+
 // Names lists every output onprem reads, in a stable order.
-var Names = []string{GatewayEndpoint, GatewayPublicKey, GatewayTunnelIP, OnpremRoutes, RegistryServer, RegistryEndpoint, RegistryDockerConfig}
+var Names = []string{GatewayEndpoint, GatewayPublicKey, GatewayTunnelIP, OnpremRoutes, RegistryServer, RegistryEndpoint, RegistryDockerConfig,
+	SpacesRegion, Buckets, SpacesCredentials}
 
 // BringUp is the order in which the stacks are brought up from nothing.
 const BringUp = "bring-up order: 1) pulumi up -s prod (it needs only network.onpremWireguardPublicKey from its config), " +
@@ -46,6 +54,17 @@ type Outputs struct {
 	RegistryEndpoint string
 	// RegistryDockerConfig is a Pulumi secret, whatever prod marked.
 	RegistryDockerConfig pulumi.StringOutput
+	SpacesRegion         string
+	// Buckets maps a Spaces consumer (loki, velero) to its bucket.
+	Buckets map[string]string
+	// Keys maps a Spaces consumer to its key pair; both halves are secrets.
+	Keys map[string]SpacesKey
+}
+
+// SpacesKey is one consumer's Spaces key pair, as Pulumi secrets.
+type SpacesKey struct {
+	AccessKey pulumi.StringOutput
+	SecretKey pulumi.StringOutput
 }
 
 // Error says why the prod stack's outputs cannot be used, with every
@@ -151,11 +170,49 @@ func Read(ctx *pulumi.Context, stack string, gatewayTunnel netip.Addr, opts ...p
 		}
 		out.RegistryDockerConfig = pulumi.ToSecret(pulumi.String(s)).(pulumi.StringOutput)
 	}
+	out.SpacesRegion = str(SpacesRegion)
+	out.Buckets = stringMap(values, Buckets, spacesConsumers, e)
+	out.Keys = map[string]SpacesKey{}
+	if v, ok := values[SpacesCredentials]; ok {
+		creds, isMap := v.(map[string]any)
+		for _, c := range spacesConsumers {
+			pair, _ := creds[c].(map[string]any)
+			access, _ := pair["accessKey"].(string)
+			secretKey, _ := pair["secretKey"].(string)
+			if !isMap || access == "" || secretKey == "" {
+				e.Invalid = append(e.Invalid, fmt.Sprintf("%s: a map with %s.accessKey and %s.secretKey", SpacesCredentials, c, c))
+				continue
+			}
+			out.Keys[c] = SpacesKey{
+				AccessKey: pulumi.ToSecret(pulumi.String(access)).(pulumi.StringOutput),
+				SecretKey: pulumi.ToSecret(pulumi.String(secretKey)).(pulumi.StringOutput),
+			}
+		}
+	}
 	if len(e.Missing) > 0 || len(e.Invalid) > 0 {
 		sort.Strings(e.Invalid)
 		return nil, e
 	}
 	return out, nil
+}
+
+// stringMap reads a map output that must hold a string for each key.
+func stringMap(values map[string]any, name string, keys []string, e *Error) map[string]string {
+	v, ok := values[name]
+	if !ok {
+		return nil
+	}
+	m, isMap := v.(map[string]any)
+	out := map[string]string{}
+	for _, k := range keys {
+		s, _ := m[k].(string)
+		if !isMap || s == "" {
+			e.Invalid = append(e.Invalid, fmt.Sprintf("%s: a map with a %s entry", name, k))
+			continue
+		}
+		out[k] = s
+	}
+	return out
 }
 
 func routes(v any, e *Error) []netip.Prefix {

@@ -1,0 +1,126 @@
+// Package policy holds the platform's guardrails as a Pulumi policy pack
+// (policyx). The same rules serve `pulumi preview --policy-pack policypack`
+// and the offline plan and tests, which evaluate them against the resources
+// the mock cloud recorded.
+package policy
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/blang/semver"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"github.com/hybridcloud/platform/internal/mockcloud"
+)
+
+// PackName is the policy pack's name.
+const PackName = "hybrid-platform-guardrails"
+
+// Version is the policy pack's version.
+var Version = semver.MustParse("1.0.0")
+
+// Violation is one policy failure.
+type Violation struct {
+	Policy  string `json:"policy"`
+	URN     string `json:"urn,omitempty"`
+	Message string `json:"message"`
+}
+
+func (v Violation) String() string {
+	if v.URN == "" {
+		return fmt.Sprintf("[%s] %s", v.Policy, v.Message)
+	}
+	return fmt.Sprintf("[%s] %s: %s", v.Policy, v.URN, v.Message)
+}
+
+// rule is one mandatory guardrail: a check of one resource, or of the stack.
+type rule struct {
+	name        string
+	description string
+	resource    func(r policyx.AnalyzerResource, report func(string))
+	stack       func(rs []policyx.AnalyzerResource, report func(urn, msg string))
+}
+
+// Names lists every policy name, sorted.
+func Names() []string {
+	var out []string
+	for _, r := range rules {
+		out = append(out, r.name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Pack builds the policy pack served to the Pulumi CLI. Every policy is
+// mandatory: a violation stops the deployment.
+func Pack(*pulumi.Context) (policyx.PolicyPack, error) {
+	var policies []policyx.Policy
+	for _, r := range rules {
+		r := r
+		if r.resource != nil {
+			policies = append(policies, policyx.NewResourceValidationPolicy(r.name, policyx.ResourceValidationPolicyArgs{
+				Description:      r.description,
+				EnforcementLevel: policyx.EnforcementLevelMandatory,
+				ValidateResource: func(_ context.Context, args policyx.ResourceValidationArgs) error {
+					r.resource(args.Resource, func(msg string) { args.Manager.ReportViolation(msg, args.Resource.URN) })
+					return nil
+				},
+			}))
+			continue
+		}
+		policies = append(policies, policyx.NewStackValidationPolicy(r.name, policyx.StackValidationPolicyArgs{
+			Description:      r.description,
+			EnforcementLevel: policyx.EnforcementLevelMandatory,
+			ValidateStack: func(_ context.Context, args policyx.StackValidationArgs) error {
+				r.stack(args.Resources, func(urn, msg string) { args.Manager.ReportViolation(msg, urn) })
+				return nil
+			},
+		}))
+	}
+	return policyx.NewPolicyPack(PackName, Version, policyx.EnforcementLevelMandatory, policies)
+}
+
+// Evaluate runs every policy over a stack's resources, as the CLI would, and
+// returns the violations sorted by policy and URN.
+func Evaluate(rs []policyx.AnalyzerResource) []Violation {
+	var out []Violation
+	for _, r := range rules {
+		if r.resource != nil {
+			for _, res := range rs {
+				r.resource(res, func(msg string) { out = append(out, Violation{Policy: r.name, URN: res.URN, Message: msg}) })
+			}
+			continue
+		}
+		r.stack(rs, func(urn, msg string) { out = append(out, Violation{Policy: r.name, URN: urn, Message: msg}) })
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Policy != out[j].Policy {
+			return out[i].Policy < out[j].Policy
+		}
+		return out[i].URN < out[j].URN
+	})
+	return out
+}
+
+// FromRecords converts the mock cloud's records into the analyzer's view:
+// the inputs as sent, the protect flag, ignoreChanges and the provider.
+func FromRecords(records []*mockcloud.Resource) []policyx.AnalyzerResource {
+	out := make([]policyx.AnalyzerResource, 0, len(records))
+	for _, r := range records {
+		out = append(out, policyx.AnalyzerResource{
+			Type:         r.Type,
+			Name:         r.Name,
+			URN:          r.URN,
+			Parent:       r.Parent,
+			Properties:   resource.FromResourcePropertyMap(r.Inputs),
+			Options:      pulumi.ResourceOptions{Protect: r.Protect, IgnoreChanges: r.IgnoreChanges, AdditionalSecretOutputs: r.AdditionalSecretOutputs},
+			Provider:     policyx.AnalyzerProviderResource{URN: r.Provider},
+			Dependencies: r.DependsOn,
+		})
+	}
+	return out
+}

@@ -1,0 +1,379 @@
+package policy
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+)
+
+// Resource type tokens the guardrails look at.
+const (
+	tVpc         = "digitalocean:index/vpc:Vpc"
+	tDroplet     = "digitalocean:index/droplet:Droplet"
+	tReservedIP  = "digitalocean:index/reservedIp:ReservedIp"
+	tFirewall    = "digitalocean:index/firewall:Firewall"
+	tCluster     = "digitalocean:index/kubernetesCluster:KubernetesCluster"
+	tPool        = "digitalocean:index/kubernetesNodePool:KubernetesNodePool"
+	tRegistry    = "digitalocean:index/containerRegistry:ContainerRegistry"
+	tSpacesKey   = "digitalocean:index/spacesKey:SpacesKey"
+	tBucket      = "digitalocean:index/spacesBucket:SpacesBucket"
+	tDB          = "digitalocean:index/databaseCluster:DatabaseCluster"
+	tDBFirewall  = "digitalocean:index/databaseFirewall:DatabaseFirewall"
+	tDBDb        = "digitalocean:index/databaseDb:DatabaseDb"
+	tDOProvider  = "pulumi:providers:digitalocean"
+	tK8sProvider = "pulumi:providers:kubernetes"
+	tZoneTLS     = "cloudflare:index/zoneSettingsOverride:ZoneSettingsOverride"
+	tMonitor     = "cloudflare:index/loadBalancerMonitor:LoadBalancerMonitor"
+	tLBPool      = "cloudflare:index/loadBalancerPool:LoadBalancerPool"
+	tLB          = "cloudflare:index/loadBalancer:LoadBalancer"
+	tRecord      = "cloudflare:index/record:Record"
+	tTalosSecret = "talos:machine/secrets:Secrets"
+	tTalosApply  = "talos:machine/configurationApply:ConfigurationApply"
+	tTalosKube   = "talos:cluster/kubeconfig:Kubeconfig"
+)
+
+// Objectives the guardrails hold the stacks to. They follow the seed's
+// targets; the configured values in the stacks must meet them.
+const (
+	// DetectionObjectiveSeconds is the worst-case failover detection time.
+	DetectionObjectiveSeconds = 120
+	// ProdMinNodes is the smallest production node pool.
+	ProdMinNodes = 3
+	// MaxPoolNodes bounds autoscaling (cost and blast radius).
+	MaxPoolNodes = 20
+)
+
+// statefulTypes must be protected from `pulumi destroy` and replacement.
+var statefulTypes = []string{tCluster, tRegistry, tDB, tDBDb, tBucket, tReservedIP, tTalosSecret}
+
+// secretPaths are inputs that carry credentials and must be Pulumi secrets.
+var secretPaths = map[string][]string{
+	tDroplet:     {"userData"},
+	tK8sProvider: {"kubeconfig"},
+	tDOProvider:  {"spacesSecretKey"},
+}
+
+var rules = []rule{
+	{
+		name:        "stateful-resources-protected",
+		description: "Clusters, registry, databases, buckets, the gateway's reserved IP and Talos machine secrets are protected.",
+		resource: func(r policyx.AnalyzerResource, report func(string)) {
+			if slices.Contains(statefulTypes, r.Type) && !r.Options.Protect {
+				report("stateful resource is not protected: set pulumi.Protect(true)")
+			}
+		},
+	},
+	{
+		name:        "credentials-are-secret",
+		description: "Inputs that carry credentials (user data with keys, kubeconfigs, Spaces secrets) are Pulumi secrets.",
+		resource: func(r policyx.AnalyzerResource, report func(string)) {
+			for _, p := range secretPaths[r.Type] {
+				if v, ok, secret := get(r, p); ok && !v.IsNull() && !secret {
+					report(p + " holds credentials but is not a secret")
+				}
+			}
+		},
+	},
+	{
+		name:        "credential-outputs-marked-secret",
+		description: "Resources whose outputs are credentials mark them as additional secret outputs.",
+		resource: func(r policyx.AnalyzerResource, report func(string)) {
+			want := map[string][]string{
+				tDB:          {"password", "uri", "privateUri"},
+				tSpacesKey:   {"secretKey"},
+				tTalosSecret: {"machineSecrets", "clientConfiguration"},
+				tTalosKube:   {"kubeconfigRaw", "kubernetesClientConfiguration"},
+			}[r.Type]
+			for _, out := range want {
+				if !slices.Contains(r.Options.AdditionalSecretOutputs, out) {
+					report(out + " is a credential output but is not in additionalSecretOutputs")
+				}
+			}
+		},
+	},
+	{
+		name:        "database-private",
+		description: "The database lives on the VPC's private network.",
+		resource: func(r policyx.AnalyzerResource, report func(string)) {
+			if r.Type == tDB && str(r, "privateNetworkUuid") == "" {
+				if v, ok, _ := get(r, "privateNetworkUuid"); !ok || !v.IsComputed() {
+					report("privateNetworkUuid is not set: the database would only be on the public network")
+				}
+			}
+		},
+	},
+	{
+		name:        "database-ha",
+		description: "The production database has a standby: at least 2 nodes.",
+		resource: func(r policyx.AnalyzerResource, report func(string)) {
+			if n, ok := num(r, "nodeCount"); r.Type == tDB && (!ok || n < 2) {
+				report(fmt.Sprintf("nodeCount is %v: HA needs at least 2 nodes", n))
+			}
+		},
+	},
+	{
+		name:        "database-firewall-restricted",
+		description: "Every database has a firewall, and it admits only clusters, Droplets or tags: never an address range.",
+		stack: func(rs []policyx.AnalyzerResource, report func(string, string)) {
+			guarded := map[string]bool{}
+			for _, fw := range ofType(rs, tDBFirewall) {
+				for _, d := range fw.Dependencies {
+					guarded[d] = true
+				}
+				for i, rule := range array(fw, "rules") {
+					if rule.IsMap() {
+						typ := rule.AsMap().Get("type")
+						if typ.IsString() && !slices.Contains([]string{"k8s", "droplet", "tag", "app"}, typ.AsString()) {
+							report(fw.URN, fmt.Sprintf("rules[%d] admits %s %q: admit clusters or Droplets, not address ranges", i, typ.AsString(), rule.AsMap().Get("value").AsString()))
+						}
+					}
+				}
+			}
+			for _, db := range ofType(rs, tDB) {
+				if !guarded[db.URN] {
+					report(db.URN, "the database has no DatabaseFirewall: it would accept any client with credentials")
+				}
+			}
+		},
+	},
+	{
+		name:        "buckets-private",
+		description: "Spaces buckets are private.",
+		resource: func(r policyx.AnalyzerResource, report func(string)) {
+			if r.Type == tBucket && str(r, "acl") != "private" {
+				report(fmt.Sprintf("acl is %q: buckets must be private", str(r, "acl")))
+			}
+		},
+	},
+	{
+		name:        "buckets-versioned",
+		description: "Spaces buckets keep versions, so a bad write or delete can be rolled back.",
+		resource: func(r policyx.AnalyzerResource, report func(string)) {
+			if r.Type == tBucket && !boolean(r, "versioning.enabled") {
+				report("versioning is not enabled")
+			}
+		},
+	},
+	{
+		name:        "buckets-lifecycle",
+		description: "Versioned buckets expire old versions and abort abandoned uploads.",
+		resource: func(r policyx.AnalyzerResource, report func(string)) {
+			if r.Type != tBucket {
+				return
+			}
+			for _, rule := range array(r, "lifecycleRules") {
+				m := rule.AsMap()
+				nc := m.Get("noncurrentVersionExpiration")
+				if m.Get("enabled").IsBool() && m.Get("enabled").AsBool() && m.Get("abortIncompleteMultipartUploadDays").IsNumber() &&
+					nc.IsMap() && nc.AsMap().Get("days").IsNumber() {
+					return
+				}
+			}
+			report("no enabled lifecycle rule expires noncurrent versions and aborts incomplete uploads")
+		},
+	},
+	{
+		name:        "spaces-keys-least-privilege",
+		description: "Workload Spaces keys are granted only named buckets; only the Pulumi provisioning key has full access.",
+		resource: func(r policyx.AnalyzerResource, report func(string)) {
+			if r.Type != tSpacesKey || strings.HasSuffix(str(r, "name"), "-pulumi-provisioner") {
+				return
+			}
+			for i, g := range array(r, "grants") {
+				m := g.AsMap()
+				if m.Get("permission").AsString() == "fullaccess" || m.Get("bucket").IsString() && m.Get("bucket").AsString() == "" {
+					report(fmt.Sprintf("grants[%d] gives access to every bucket: grant the consumer's own bucket only", i))
+				}
+			}
+		},
+	},
+	{
+		name:        "doks-autoscaling-bounds",
+		description: "DOKS node pools autoscale within bounds; the default pool keeps at least 3 nodes.",
+		resource: func(r policyx.AnalyzerResource, report func(string)) {
+			prefix, floor := "", 1.0
+			switch r.Type {
+			case tCluster:
+				prefix, floor = "nodePool.", ProdMinNodes
+			case tPool:
+			default:
+				return
+			}
+			minN, _ := num(r, prefix+"minNodes")
+			maxN, _ := num(r, prefix+"maxNodes")
+			switch {
+			case !boolean(r, prefix+"autoScale"):
+				report(prefix + "autoScale is off")
+			case minN < floor:
+				report(fmt.Sprintf("%sminNodes is %v, below %v", prefix, minN, floor))
+			case maxN < minN || maxN > MaxPoolNodes:
+				report(fmt.Sprintf("%smaxNodes is %v: want %v to %d", prefix, maxN, minN, MaxPoolNodes))
+			}
+		},
+	},
+	{
+		name:        "doks-control-plane-restricted",
+		description: "The DOKS API is behind its control-plane firewall, never open to the world, and the cluster is in the VPC.",
+		resource: func(r policyx.AnalyzerResource, report func(string)) {
+			if r.Type != tCluster {
+				return
+			}
+			if !boolean(r, "controlPlaneFirewall.enabled") {
+				report("controlPlaneFirewall is not enabled")
+			}
+			for _, a := range strs(r, "controlPlaneFirewall.allowedAddresses") {
+				if p, err := netip.ParsePrefix(a); err == nil && p.Bits() == 0 {
+					report("controlPlaneFirewall allows " + a)
+				}
+			}
+			if v, ok, _ := get(r, "vpcUuid"); !ok || v.IsNull() {
+				report("vpcUuid is not set: the cluster must be in the platform VPC")
+			}
+		},
+	},
+	{
+		name:        "auto-upgraded-version-ignored",
+		description: "A cluster that DigitalOcean upgrades itself ignores version in diffs, so an upgrade is not drift.",
+		resource: func(r policyx.AnalyzerResource, report func(string)) {
+			if r.Type == tCluster && boolean(r, "autoUpgrade") && !slices.Contains(r.Options.IgnoreChanges, "version") {
+				report("autoUpgrade is on but version is not in ignoreChanges")
+			}
+		},
+	},
+	{
+		name:        "gateway-firewall-restricted",
+		description: "No Droplet firewall opens SSH or WireGuard to the world; WireGuard is admitted from a single address.",
+		resource: func(r policyx.AnalyzerResource, report func(string)) {
+			if r.Type != tFirewall {
+				return
+			}
+			for i, rule := range array(r, "inboundRules") {
+				m := rule.AsMap()
+				port := ""
+				if m.Get("portRange").IsString() {
+					port = m.Get("portRange").AsString()
+				}
+				var srcs []string
+				if a := m.Get("sourceAddresses"); a.IsArray() {
+					for _, s := range a.AsArray().AsSlice() {
+						srcs = append(srcs, s.AsString())
+					}
+				}
+				for _, s := range srcs {
+					p, err := netip.ParsePrefix(s)
+					if err != nil {
+						continue
+					}
+					if port == "22" && p.Bits() == 0 {
+						report(fmt.Sprintf("inboundRules[%d] opens SSH to %s", i, s))
+					}
+					if m.Get("protocol").AsString() == "udp" && port != "1-65535" && p.Addr().Is4() && p.Bits() != 32 {
+						report(fmt.Sprintf("inboundRules[%d] admits WireGuard from %s: admit the on-prem address only (/32)", i, s))
+					}
+				}
+			}
+		},
+	},
+	{
+		name:        "edge-strict-tls",
+		description: "The zone uses strict origin TLS, TLS 1.2 or higher, TLS 1.3 and HTTPS only.",
+		resource: func(r policyx.AnalyzerResource, report func(string)) {
+			if r.Type != tZoneTLS {
+				return
+			}
+			for path, want := range map[string]string{"settings.ssl": "strict", "settings.alwaysUseHttps": "on", "settings.tls13": "on"} {
+				if got := str(r, path); got != want {
+					report(fmt.Sprintf("%s is %q, want %q", path, got, want))
+				}
+			}
+			if v := str(r, "settings.minTlsVersion"); v != "1.2" && v != "1.3" {
+				report(fmt.Sprintf("settings.minTlsVersion is %q, want 1.2 or higher", v))
+			}
+		},
+	},
+	{
+		name:        "edge-failover-order",
+		description: "The load balancer is proxied and sends traffic to the cloud pool first and to on-prem on failure (steering off, on-prem as fallback).",
+		resource: func(r policyx.AnalyzerResource, report func(string)) {
+			if r.Type != tLB {
+				return
+			}
+			if str(r, "steeringPolicy") != "off" {
+				report(fmt.Sprintf("steeringPolicy is %q: failover order needs \"off\"", str(r, "steeringPolicy")))
+			}
+			if !boolean(r, "proxied") {
+				report("the load balancer is not proxied")
+			}
+			pools := array(r, "defaultPoolIds")
+			if len(pools) != 2 {
+				report(fmt.Sprintf("%d default pools: want the cloud pool then the on-prem pool", len(pools)))
+				return
+			}
+			if fb, ok, _ := get(r, "fallbackPoolId"); ok && pools[1].IsString() && fb.IsString() && fb.AsString() != pools[1].AsString() {
+				report("fallbackPoolId is not the on-prem pool (the last default pool)")
+			}
+		},
+	},
+	{
+		name:        "edge-health-checks",
+		description: "Pools are health-checked from named regions over verified HTTPS.",
+		resource: func(r policyx.AnalyzerResource, report func(string)) {
+			switch r.Type {
+			case tLBPool:
+				if len(strs(r, "checkRegions")) == 0 {
+					report("checkRegions is empty (every data centre needs an Enterprise plan)")
+				}
+				if v, ok, _ := get(r, "monitor"); !ok || v.IsNull() {
+					report("the pool has no monitor")
+				}
+			case tMonitor:
+				if str(r, "type") != "https" || boolean(r, "allowInsecure") {
+					report("the monitor must check HTTPS with certificate verification")
+				}
+			}
+		},
+	},
+	{
+		name:        "failover-detection-objective",
+		description: fmt.Sprintf("Worst-case failover detection (interval x max(consecutiveDown,1) + (retries+1) x timeout) is at most %d s.", DetectionObjectiveSeconds),
+		resource: func(r policyx.AnalyzerResource, report func(string)) {
+			if r.Type != tMonitor {
+				return
+			}
+			interval, _ := num(r, "interval")
+			down, _ := num(r, "consecutiveDown")
+			retries, _ := num(r, "retries")
+			timeout, _ := num(r, "timeout")
+			if d := interval*max(down, 1) + (retries+1)*timeout; d > DetectionObjectiveSeconds {
+				report(fmt.Sprintf("worst-case detection is %v s, over the %d s objective", d, DetectionObjectiveSeconds))
+			}
+		},
+	},
+	{
+		name:        "no-record-shadows-load-balancer",
+		description: "No DNS record uses the load balancer's hostname (the load balancer would override it).",
+		stack: func(rs []policyx.AnalyzerResource, report func(string, string)) {
+			lbs := map[string]bool{}
+			for _, lb := range ofType(rs, tLB) {
+				lbs[str(lb, "name")] = true
+			}
+			for _, rec := range ofType(rs, tRecord) {
+				if lbs[str(rec, "name")] {
+					report(rec.URN, "record "+str(rec, "name")+" shadows the load balancer")
+				}
+			}
+		},
+	},
+	{
+		name:        "records-proxied",
+		description: "Public DNS records go through Cloudflare's proxy (DDoS protection, TLS).",
+		resource: func(r policyx.AnalyzerResource, report func(string)) {
+			if r.Type == tRecord && !boolean(r, "proxied") {
+				report("record " + str(r, "name") + " is not proxied")
+			}
+		},
+	},
+}

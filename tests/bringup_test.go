@@ -43,8 +43,9 @@ type run struct {
 	err error
 }
 
-// The README's bring-up order, under mocks: prod first, then onprem; prod
-// again later adds the failover origin that onprem exports.
+// The README's bring-up order, under mocks: both stacks exist empty; prod
+// comes up first on the config origin; onprem reads prod's outputs; prod
+// again takes the failover origin from onprem.
 func TestBringUpOrder(t *testing.T) {
 	// The operator derives the on-prem public key (wg pubkey) and puts it
 	// in prod's config: prod needs nothing else from onprem.
@@ -52,28 +53,42 @@ func TestBringUpOrder(t *testing.T) {
 	require.NoError(t, err)
 	network := stackObject(t, config.StackProd, "network")
 	network["onpremWireguardPublicKey"] = pub
+	set := map[string]string{"network": toJSON(t, network)}
 
-	// 1. prod comes up while no onprem stack exists (no outputs for any
-	// other stack are given to the mock cloud).
-	prodOpts := plan.Options{Stack: config.StackProd, ProjectDir: projectDir(t), Set: map[string]string{"network": toJSON(t, network)}}
-	require.NoError(t, within(t, func() error { _, err := plan.Run(prodOpts); return err }))
+	// 1. prod: the onprem stack exists with no outputs yet.
+	first := within(t, func() run {
+		res, err := plan.Run(plan.Options{Stack: config.StackProd, ProjectDir: projectDir(t), Set: set,
+			StackOutputs: map[string]map[string]any{onpremStack: {}}})
+		return run{res, err}
+	})
+	require.NoError(t, first.err)
+	fallback := stackObject(t, config.StackProd, "edge")["onpremOriginFallback"]
+	assert.Equal(t, fallback, first.res.Outputs["failoverOnpremOrigin"].Value, "first pass uses the config origin")
 
 	// 2. onprem reads prod's outputs.
 	opts := onpremOpts(t, nil)
+	opts.StackOutputs = map[string]map[string]any{prodStack: first.res.StackOutputs()}
 	r := within(t, func() run { res, err := plan.Run(opts); return run{res, err} })
 	require.NoError(t, r.err)
 	res := r.res
 	assert.Equal(t, pub, res.Outputs["wireguardPublicKey"].Value, "the key prod was configured with is onprem's")
 	require.Len(t, res.Cloud.ByType(typeStackRef), 1)
 	assert.Equal(t, prodStack, str(t, res.Cloud.ByType(typeStackRef)[0].Inputs, "name"))
-
-	// 3. prod again reads onprem's failover origin: a public address,
-	// readable (not secret).
 	ingress := res.Outputs["ingressAddress"]
 	assert.False(t, ingress.Secret)
 	addr, err := netip.ParseAddr(ingress.Value.(string))
 	require.NoError(t, err)
 	assert.False(t, addr.IsPrivate(), "Cloudflare cannot reach a private origin")
+
+	// 3. prod again: the failover origin is onprem's ingress address.
+	again := within(t, func() run {
+		res, err := plan.Run(plan.Options{Stack: config.StackProd, ProjectDir: projectDir(t), Set: set,
+			StackOutputs: map[string]map[string]any{onpremStack: res.StackOutputs()}})
+		return run{res, err}
+	})
+	require.NoError(t, again.err)
+	assert.Equal(t, ingress.Value, again.res.Outputs["failoverOnpremOrigin"].Value)
+	assert.Contains(t, again.res.Outputs["failoverOnpremOriginSource"].Value, onpremStack)
 }
 
 func TestOnpremStopsClearlyWhenProdIsNotReady(t *testing.T) {

@@ -55,10 +55,14 @@ func toJSON(t testing.TB, v any) string {
 	return string(b)
 }
 
-// runStack plans a stack with its real config file plus overrides.
+// runStack plans a stack with its real config file plus overrides. Unless
+// the options say otherwise, the stacks it references are mocked (prodRefs).
 func runStack(t testing.TB, opts plan.Options) (*plan.Result, error) {
 	t.Helper()
 	opts.ProjectDir = projectDir(t)
+	if opts.StackOutputs == nil && !opts.FirstPass && opts.MissingStacks == nil {
+		opts.StackOutputs = prodRefs(opts.Stack).StackOutputs
+	}
 	return plan.Run(opts)
 }
 

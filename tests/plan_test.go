@@ -16,15 +16,22 @@ import (
 )
 
 // prodRefs returns plan options for a stack with the outputs of the stacks
-// it references mocked (onprem reads prod), so that the talos-side tests do
-// not depend on the prod composition.
+// it references mocked (onprem reads prod, prod reads onprem), so that each
+// stack's tests do not depend on the other composition. The bring-up chain
+// itself is tested in bringup_test.go and by the plan's own tests.
 func prodRefs(stack string) plan.Options {
 	opts := plan.Options{Stack: stack}
-	if stack == config.StackOnprem {
+	switch stack {
+	case config.StackOnprem:
 		opts.StackOutputs = map[string]map[string]any{prodStack: prodOutputs()}
+	case config.StackProd:
+		opts.StackOutputs = map[string]map[string]any{onpremStack: {"ingressAddress": onpremIngress}}
 	}
 	return opts
 }
+
+// onpremIngress is the onprem stack's mocked ingressAddress output.
+const onpremIngress = "203.0.113.10"
 
 func planJSON(t *testing.T, args ...string) (map[string]any, string) {
 	t.Helper()

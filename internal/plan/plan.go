@@ -40,6 +40,9 @@ type Options struct {
 	// FirstPass plans prod as on its first `pulumi up`, before the onprem
 	// stack has outputs (it exists, empty).
 	FirstPass bool
+	// MissingStacks are referenced stacks that do not exist in the backend
+	// (never initialised): their StackReference fails as the engine's would.
+	MissingStacks []string
 }
 
 // Result is one offline run.
@@ -280,6 +283,9 @@ func referencedStacks(cloud *mockcloud.Cloud, dir string, values map[string]stri
 		return []StackRef{{Name: name, Source: SourceProdPlan}}, nil
 	case config.StackProd:
 		name := cfg.Edge.OnpremStackRef
+		if slices.Contains(opts.MissingStacks, name) {
+			return nil, nil
+		}
 		if _, given := opts.StackOutputs[name]; given || name == "" {
 			if name == "" {
 				return nil, nil

@@ -90,6 +90,19 @@ func setPath(m resource.PropertyMap, path []string, v resource.PropertyValue) re
 	return resource.NewProperty(out)
 }
 
+func withoutNamed(typ, name string) func(*testing.T, []*mockcloud.Resource) []*mockcloud.Resource {
+	return func(t *testing.T, rs []*mockcloud.Resource) []*mockcloud.Resource {
+		var out []*mockcloud.Resource
+		for _, r := range rs {
+			if r.Type != typ || r.Name != name {
+				out = append(out, r)
+			}
+		}
+		require.Less(t, len(out), len(rs), "no %s %s to remove", typ, name)
+		return out
+	}
+}
+
 func without(typ string) func(*testing.T, []*mockcloud.Resource) []*mockcloud.Resource {
 	return func(t *testing.T, rs []*mockcloud.Resource) []*mockcloud.Resource {
 		var out []*mockcloud.Resource
@@ -132,6 +145,25 @@ var breakers = []breaker{
 		edit: editType(tCluster, "", func(r *mockcloud.Resource) { r.IgnoreChanges = nil })},
 	{policy: "gateway-firewall-restricted", name: "wireguard from anywhere", stack: "prod",
 		edit: setInput(tFirewall, "", "inboundRules[0].sourceAddresses", []any{"0.0.0.0/0"})},
+	{policy: "chart-versions-pinned", name: "chart version range", stack: "prod",
+		edit: setInput(tChart, "velero", "version", "^12.0.0")},
+	{policy: "chart-versions-pinned", name: "chart without version", stack: "onprem",
+		edit: setInput(tChart, "cilium", "version", nil)},
+	{policy: "no-latest-image-tags", name: "velero plugin on latest", stack: "prod",
+		edit: setInput(tChart, "velero", "values.initContainers[0].image", "velero/velero-plugin-for-aws:latest")},
+	{policy: "namespaces-enforce-pod-security", name: "app namespace privileged", stack: "prod",
+		edit: setInput(tNamespace, "ns-shop", "metadata.labels", map[string]any{"hybrid-platform/tier": "app", "pod-security.kubernetes.io/enforce": "privileged"})},
+	{policy: "namespaces-enforce-pod-security", name: "namespace without a level", stack: "onprem",
+		edit: setInput(tNamespace, "nfs-provisioner", "metadata.labels", map[string]any{})},
+	{policy: "workload-namespaces-default-deny", name: "default deny removed", stack: "prod", edit: withoutNamed(tNetPol, "shop-default-deny")},
+	{policy: "workload-namespaces-default-deny", name: "default deny allows ingress", stack: "onprem",
+		edit: setInput(tNetPol, "api-default-deny", "spec.ingress", []any{map[string]any{}})},
+	{policy: "app-namespaces-have-quotas", name: "quota removed", stack: "prod", edit: withoutNamed(tQuota, "api-quota")},
+	{policy: "app-namespaces-have-quotas", name: "limit range removed", stack: "onprem", edit: withoutNamed(tLimitRange, "shop-limits")},
+	{policy: "backups-meet-rpo", name: "weekly cluster-state schedule", stack: "prod",
+		edit: setInput(tChart, "velero", "values.schedules.cluster-state.schedule", "0 3 * * 0")},
+	{policy: "backups-meet-rpo", name: "cluster-state schedule disabled", stack: "onprem",
+		edit: setInput(tChart, "velero", "values.schedules.cluster-state.disabled", true)},
 	{policy: "edge-strict-tls", name: "full instead of strict", stack: "prod", edit: setInput(tZoneTLS, "", "settings.ssl", "full")},
 	{policy: "edge-strict-tls", name: "TLS 1.0 allowed", stack: "prod", edit: setInput(tZoneTLS, "", "settings.minTlsVersion", "1.0")},
 	{policy: "edge-failover-order", name: "random steering", stack: "prod", edit: setInput(tLB, "", "steeringPolicy", "random")},

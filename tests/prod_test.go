@@ -43,6 +43,11 @@ const (
 	tLBPool     = "cloudflare:index/loadBalancerPool:LoadBalancerPool"
 	tLB         = "cloudflare:index/loadBalancer:LoadBalancer"
 	tRecord     = "cloudflare:index/record:Record"
+	tChart      = "kubernetes:helm.sh/v4:Chart"
+	tNamespace  = "kubernetes:core/v1:Namespace"
+	tNetPol     = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+	tQuota      = "kubernetes:core/v1:ResourceQuota"
+	tLimitRange = "kubernetes:core/v1:LimitRange"
 )
 
 func prod(t *testing.T) *plan.Result {

@@ -163,14 +163,18 @@ func NewOnpremStorage(ctx *pulumi.Context, name string, args *Args, opts ...pulu
 	return s, nil
 }
 
-// namespace creates a namespace; privileged ones carry the Pod Security
-// labels that admit privileged pods.
+// namespace creates a namespace with an explicit Pod Security level:
+// privileged for the local-path provisioner (hostPath helper pods), baseline
+// otherwise (baseline admits the NFS volume the NFS provisioner mounts;
+// restricted does not).
 func namespace(ctx *pulumi.Context, name string, privileged bool, opts []pulumi.ResourceOption) (*corev1.Namespace, error) {
-	labels := pulumi.StringMap{}
+	level := "baseline"
 	if privileged {
-		for _, mode := range []string{"enforce", "audit", "warn"} {
-			labels["pod-security.kubernetes.io/"+mode] = pulumi.String("privileged")
-		}
+		level = "privileged"
+	}
+	labels := pulumi.StringMap{}
+	for _, mode := range []string{"enforce", "audit", "warn"} {
+		labels["pod-security.kubernetes.io/"+mode] = pulumi.String(level)
 	}
 	return corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
 		Metadata: metav1.ObjectMetaArgs{Name: pulumi.String(name), Labels: labels},

@@ -194,3 +194,13 @@ func (c *cronSpec) maxGap() time.Duration {
 	}
 	return time.Duration(max(gap, inDay)) * time.Minute
 }
+
+// CronMaxGap returns the longest time between two consecutive runs of a
+// cron expression (Velero's dialect), or 0 when it never runs.
+func CronMaxGap(expr string) (time.Duration, error) {
+	c, err := parseCron(expr)
+	if err != nil {
+		return 0, err
+	}
+	return c.maxGap(), nil
+}

@@ -56,7 +56,9 @@ var secretPaths = map[string][]string{
 	tDOProvider:  {"spacesSecretKey"},
 }
 
-var rules = []rule{
+var rules = append(baseRules, k8sRules...)
+
+var baseRules = []rule{
 	{
 		name:        "stateful-resources-protected",
 		description: "Clusters, registry, databases, buckets, the gateway's reserved IP and Talos machine secrets are protected.",

@@ -1,10 +1,13 @@
 package talos
 
 import (
+	"slices"
+
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	helmv4 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v4"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hybridcloud/platform/internal/config"
 	"github.com/hybridcloud/platform/internal/versions"
 )
 
@@ -16,7 +19,17 @@ import (
 //     IP and no kube-proxy to start;
 //   - cgroup v2 is already mounted by Talos at /sys/fs/cgroup;
 //   - no SYS_MODULE capability: Talos does not let pods load kernel modules.
-func newCilium(ctx *pulumi.Context, c *TalosCluster, name string) error {
+//
+// and the values the ingress needs (components/ingress: a one-address
+// CiliumLoadBalancerIPPool and a CiliumL2AnnouncementPolicy on the node
+// interfaces):
+//   - L2 announcements on: the agent answers ARP for the load-balancer IP
+//     (LB-IPAM itself is on by default in the chart);
+//   - devices = the node interfaces from config: announcements only work on
+//     devices Cilium attaches to;
+//   - a raised API client rate limit: every announced Service holds a Lease
+//     that its node renews through the API server.
+func newCilium(ctx *pulumi.Context, c *TalosCluster, name string, a *Args) error {
 	provider, err := kubernetes.NewProvider(ctx, name, &kubernetes.ProviderArgs{
 		Kubeconfig: c.Kubeconfig,
 	}, pulumi.Parent(c))
@@ -28,7 +41,7 @@ func newCilium(ctx *pulumi.Context, c *TalosCluster, name string) error {
 		Version:        pulumi.String(versions.Cilium.Version),
 		RepositoryOpts: helmv4.RepositoryOptsArgs{Repo: pulumi.String(versions.Cilium.Repo)},
 		Namespace:      pulumi.String("kube-system"),
-		Values:         ciliumValues(),
+		Values:         ciliumValues(a),
 	}, pulumi.Parent(c), pulumi.Provider(provider))
 	if err != nil {
 		return err
@@ -37,7 +50,30 @@ func newCilium(ctx *pulumi.Context, c *TalosCluster, name string) error {
 	return nil
 }
 
-func ciliumValues() pulumi.Map {
+// Kubernetes API client rate limit of the agent and operator, as Cilium's
+// L2 announcement docs advise: the chart default (10 qps, burst 20 on
+// Kubernetes 1.27+) is used up by lease renewals plus normal watches. Size
+// it as services / leaseRenewDeadline (5 s by default) when more Services
+// are announced.
+const (
+	ciliumClientQPS   = 20
+	ciliumClientBurst = 50
+)
+
+// ciliumDevices are the node interfaces from config, deduplicated and
+// sorted, so the values do not depend on the order of talos.nodes.
+func ciliumDevices(t config.Talos) []string {
+	var devices []string
+	for _, n := range t.Nodes {
+		if !slices.Contains(devices, n.Interface) {
+			devices = append(devices, n.Interface)
+		}
+	}
+	slices.Sort(devices)
+	return devices
+}
+
+func ciliumValues(a *Args) pulumi.Map {
 	return pulumi.Map{
 		"ipam":                 pulumi.Map{"mode": pulumi.String("kubernetes")},
 		"kubeProxyReplacement": pulumi.Bool(true),
@@ -57,5 +93,16 @@ func ciliumValues() pulumi.Map {
 		// NetworkPolicy is enforced; "default" mode allows traffic to pods
 		// that no policy selects, as Kubernetes specifies.
 		"policyEnforcementMode": pulumi.String("default"),
+		// The ingress address: LB-IPAM assigns it, L2 announcements answer
+		// ARP for it on these devices. externalIPs is deprecated in 1.18
+		// (implied by kube-proxy replacement, removed in 1.19): drop it on
+		// the bump to 1.19.
+		"l2announcements": pulumi.Map{"enabled": pulumi.Bool(true)},
+		"externalIPs":     pulumi.Map{"enabled": pulumi.Bool(true)},
+		"devices":         pulumi.ToStringArray(ciliumDevices(a.Talos)),
+		"k8sClientRateLimit": pulumi.Map{
+			"qps":   pulumi.Int(ciliumClientQPS),
+			"burst": pulumi.Int(ciliumClientBurst),
+		},
 	}
 }

@@ -98,11 +98,13 @@ type kubePrism struct {
 }
 
 type clusterSection struct {
-	Network        *clusterNetwork `yaml:"network,omitempty"`
-	Proxy          *proxy          `yaml:"proxy,omitempty"`
-	APIServer      *apiServer      `yaml:"apiServer,omitempty"`
-	Etcd           *etcd           `yaml:"etcd,omitempty"`
-	ExtraManifests []string        `yaml:"extraManifests,omitempty"`
+	Network           *clusterNetwork `yaml:"network,omitempty"`
+	Proxy             *proxy          `yaml:"proxy,omitempty"`
+	APIServer         *apiServer      `yaml:"apiServer,omitempty"`
+	ControllerManager *component      `yaml:"controllerManager,omitempty"`
+	Scheduler         *component      `yaml:"scheduler,omitempty"`
+	Etcd              *etcd           `yaml:"etcd,omitempty"`
+	ExtraManifests    []string        `yaml:"extraManifests,omitempty"`
 }
 
 type clusterNetwork struct {
@@ -124,12 +126,32 @@ type apiServer struct {
 }
 
 type etcd struct {
-	AdvertisedSubnets []string `yaml:"advertisedSubnets"`
+	AdvertisedSubnets []string          `yaml:"advertisedSubnets"`
+	ExtraArgs         map[string]string `yaml:"extraArgs,omitempty"`
+}
+
+// component is a control-plane static pod's settings (scheduler,
+// controller-manager).
+type component struct {
+	ExtraArgs map[string]string `yaml:"extraArgs,omitempty"`
 }
 
 // KubePrismPort is the node-local API server load balancer Talos runs; Cilium
 // reaches the API through it, so it never depends on a Service IP.
 const KubePrismPort = 7445
+
+// Control-plane metrics endpoints Prometheus scrapes (components/observability
+// uses the same ports). Talos binds the scheduler and controller-manager to
+// 127.0.0.1 and gives etcd no metrics listener beyond its mTLS client port;
+// the control-plane patch opens them on all addresses.
+const (
+	// etcdMetricsURL is etcd's plain-HTTP /metrics (and /health) listener.
+	etcdMetricsURL = "http://0.0.0.0:2381"
+	// metricsBindAddress is the scheduler's (https 10259) and the
+	// controller-manager's (https 10257) bind address; both still
+	// authenticate and authorize every request.
+	metricsBindAddress = "0.0.0.0"
+)
 
 // wireguardInterface is the tunnel link on the WireGuard node.
 const wireguardInterface = "wg0"
@@ -203,9 +225,16 @@ func controlPlanePatch(a *Args) patch {
 			// The API is reached on the VIP on site and on the tunnel
 			// address from DigitalOcean.
 			APIServer: &apiServer{CertSANs: sans},
-			// etcd peers talk on the LAN, never on the VIP or the tunnel.
-			Etcd:           &etcd{AdvertisedSubnets: []string{a.Talos.LanPrefix().String()}},
-			ExtraManifests: []string{versions.KubeletServingCertApprover},
+			// etcd peers talk on the LAN, never on the VIP or the tunnel;
+			// its metrics, the scheduler's and the controller-manager's are
+			// reachable from Prometheus on the node addresses.
+			Etcd: &etcd{
+				AdvertisedSubnets: []string{a.Talos.LanPrefix().String()},
+				ExtraArgs:         map[string]string{"listen-metrics-urls": etcdMetricsURL},
+			},
+			Scheduler:         &component{ExtraArgs: map[string]string{"bind-address": metricsBindAddress}},
+			ControllerManager: &component{ExtraArgs: map[string]string{"bind-address": metricsBindAddress}},
+			ExtraManifests:    []string{versions.KubeletServingCertApprover},
 		},
 	}
 }

@@ -120,7 +120,7 @@ func NewTalosCluster(ctx *pulumi.Context, name string, args *Args, opts ...pulum
 	c.Endpoint = pulumi.String(endpoint(args.Talos)).ToStringOutput()
 	c.Kubeconfig = m.kubeconfig
 	c.Talosconfig = m.talosconfig
-	if err := newCilium(ctx, c, name); err != nil {
+	if err := newCilium(ctx, c, name, args); err != nil {
 		return nil, err
 	}
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{

@@ -45,6 +45,8 @@ func TestProdCostEstimate(t *testing.T) {
 	assert.Equal(t, p.RegistryTier["basic"], items["Container registry (basic)"].Monthly)
 	assert.Equal(t, p.Droplet["s-1vcpu-1gb"], items["Droplet hybrid-prod-wg-gateway (s-1vcpu-1gb)"].Monthly)
 	assert.Equal(t, p.SpacesSubscription, items["Spaces subscription (250 GiB, 1 TiB transfer)"].Monthly, "one subscription for all buckets")
+	assert.Equal(t, p.LoadBalancer, items["DigitalOcean load balancer (ingress Service)"].Monthly, "the DOKS ingress Service is a billed load balancer")
+	assert.Equal(t, p.CloudflareLoadBalancer, items["Cloudflare load balancer"].Monthly)
 	assert.InDelta(t, sum, c.Total, 0.001)
 	assert.InDelta(t, sumMax, c.TotalMax, 0.001)
 	assert.InDelta(t, p.ManagedControlPlaneCompare.PerHour*p.HoursPerMonth-p.DoksHAControlPlane, c.ManagedControlPlaneDelta, 0.001)
@@ -80,7 +82,7 @@ func TestCostFollowsConfig(t *testing.T) {
 
 func TestBudgetExceededFailsThePlan(t *testing.T) {
 	res := mustRun(t, plan.Options{Stack: "prod", Set: map[string]string{"costBudgetUsd": "300"}})
-	assert.True(t, res.OverBudget(), "464 at full autoscale is over 300")
+	assert.True(t, res.OverBudget(), "481 at full autoscale is over 300")
 
 	file := filepath.Join(t.TempDir(), "Pulumi.prod.yaml")
 	raw, err := os.ReadFile(filepath.Join(projectDir(t), "Pulumi.prod.yaml"))
@@ -99,4 +101,12 @@ func TestUnpricedSizeIsAnError(t *testing.T) {
 	_, err := runStack(t, plan.Options{Stack: "prod", Set: map[string]string{"doks": toJSON(t, doks)}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `no droplet price for "s-32vcpu-192gb" in prices.json`)
+}
+
+// On Talos the ingress address is announced by Cilium: nothing is billed.
+func TestOnpremCostsNothingInTheCloud(t *testing.T) {
+	res := mustRun(t, prodRefs("onprem"))
+	require.NotNil(t, res.Cost)
+	assert.Empty(t, res.Cost.Lines)
+	assert.Zero(t, res.Cost.Total)
 }

@@ -140,6 +140,28 @@ func (p *Prices) Estimate(rs []*mockcloud.Resource) (*Estimate, error) {
 			add(r, "Cloudflare load balancer", 1, 1, p.CloudflareLoadBalancer)
 		}
 	}
+	// A LoadBalancer Service on DOKS is a billed DigitalOcean load balancer;
+	// on Talos the address is announced by Cilium and costs nothing.
+	doksProviders := map[string]bool{}
+	byURN := map[string]*mockcloud.Resource{}
+	for _, r := range rs {
+		byURN[r.URN] = r
+	}
+	for _, r := range rs {
+		if parent := byURN[r.Parent]; r.Type == "pulumi:providers:kubernetes" && parent != nil && parent.Type == "hybrid:doks:DoksCluster" {
+			doksProviders[r.URN] = true
+		}
+	}
+	for _, r := range rs {
+		if r.Type != "kubernetes:core/v1:Service" || !doksProviders[r.Provider] {
+			continue
+		}
+		if spec, ok := r.Inputs["spec"]; ok && spec.IsObject() {
+			if t := spec.ObjectValue()["type"]; t.IsString() && t.StringValue() == "LoadBalancer" {
+				add(r, "DigitalOcean load balancer (ingress Service)", 1, 1, p.LoadBalancer)
+			}
+		}
+	}
 	// Origins beyond the included ones are billed per origin.
 	origins := 0
 	var lb *mockcloud.Resource

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -193,4 +194,28 @@ func (c *cronSpec) maxGap() time.Duration {
 		return cronWindowDays * 24 * time.Hour // runs once in three years
 	}
 	return time.Duration(max(gap, inDay)) * time.Minute
+}
+
+// MaxGap returns the longest time between two consecutive runs of the
+// schedule, computed by the same simulation validation uses; an error means
+// the cron expression does not parse or never runs.
+func (s BackupSchedule) MaxGap() (time.Duration, error) {
+	spec, err := parseCron(s.Cron)
+	if err != nil {
+		return 0, err
+	}
+	gap := spec.maxGap()
+	if gap == 0 {
+		return 0, errors.New("the expression never runs")
+	}
+	return gap, nil
+}
+
+// CoversAll reports whether the schedule backs up every namespace: no
+// included namespaces or "*", and nothing excluded.
+func (s BackupSchedule) CoversAll() bool {
+	if len(s.ExcludedNamespaces) > 0 {
+		return false
+	}
+	return len(s.IncludedNamespaces) == 0 || slices.Contains(s.IncludedNamespaces, "*")
 }

@@ -92,7 +92,7 @@ func TestPlanUsageErrors(t *testing.T) {
 		want string
 	}{
 		{args: nil, code: 2, want: "--stack is required"},
-		{args: []string{"--stack", "prod", "--format", "yaml"}, code: 2, want: "want text or json"},
+		{args: []string{"--stack", "prod", "--format", "yaml"}, code: 2, want: "want text, json or mermaid"},
 		{args: []string{"--stack", "staging"}, code: 1, want: "valid stacks are prod, onprem"},
 		{args: []string{"--stack", "prod", "--config-file", "/nonexistent.yaml"}, code: 1, want: "no such file"},
 	} {

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -203,4 +204,27 @@ func CronMaxGap(expr string) (time.Duration, error) {
 		return 0, err
 	}
 	return c.maxGap(), nil
+}
+
+// MaxGap returns the longest time between two consecutive runs of the
+// schedule, computed by the same simulation validation uses; an error means
+// the cron expression does not parse or never runs.
+func (s BackupSchedule) MaxGap() (time.Duration, error) {
+	gap, err := CronMaxGap(s.Cron)
+	if err != nil {
+		return 0, err
+	}
+	if gap == 0 {
+		return 0, errors.New("the expression never runs")
+	}
+	return gap, nil
+}
+
+// CoversAll reports whether the schedule backs up every namespace: no
+// included namespaces or "*", and nothing excluded.
+func (s BackupSchedule) CoversAll() bool {
+	if len(s.ExcludedNamespaces) > 0 {
+		return false
+	}
+	return len(s.IncludedNamespaces) == 0 || slices.Contains(s.IncludedNamespaces, "*")
 }

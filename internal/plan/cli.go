@@ -17,7 +17,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	stack := fs.String("stack", "", "stack to plan: prod or onprem")
 	configFile := fs.String("config-file", "", "stack config file (default Pulumi.<stack>.yaml beside Pulumi.yaml)")
-	format := fs.String("format", "text", "output format: text or json")
+	format := fs.String("format", "text", "output format: text, json or mermaid (the architecture diagram)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -25,8 +25,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "plan: --stack is required (prod or onprem)")
 		return 2
 	}
-	if *format != "text" && *format != "json" {
-		fmt.Fprintf(stderr, "plan: --format %q: want text or json\n", *format)
+	if *format != "text" && *format != "json" && *format != "mermaid" {
+		fmt.Fprintf(stderr, "plan: --format %q: want text, json or mermaid\n", *format)
 		return 2
 	}
 	res, err := Run(Options{Stack: *stack, ConfigFile: *configFile})
@@ -39,12 +39,15 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
-	if *format == "json" {
+	switch *format {
+	case "json":
 		if err := res.WriteJSON(stdout); err != nil {
 			fmt.Fprintln(stderr, "plan:", err)
 			return 1
 		}
-	} else {
+	case "mermaid":
+		fmt.Fprint(stdout, res.Mermaid())
+	default:
 		res.WriteText(stdout)
 	}
 	if res.OverBudget() {

@@ -62,6 +62,8 @@ type Result struct {
 	StandIns []string
 	// StackRefs says where the outputs of each referenced stack came from.
 	StackRefs []StackRef
+	// Config is the stack's validated config (nil when it did not load).
+	Config *config.Config
 }
 
 // StackRef is one stack the planned stack reads through a StackReference.
@@ -171,6 +173,7 @@ func RunFunc(opts Options, program Program) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
+	res.Config = cfg
 	prices, err := cost.LoadPrices()
 	if err != nil {
 		return res, err

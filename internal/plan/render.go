@@ -32,6 +32,7 @@ type Document struct {
 	Budget    int            `json:"costBudgetUsd,omitempty"`
 	StandIns  []string       `json:"secretStandIns,omitempty"`
 	StackRefs []StackRef     `json:"stackReferences,omitempty"`
+	Figures   Figures        `json:"figures"`
 }
 
 // PolicyDoc is the guardrail report of a plan.
@@ -57,7 +58,7 @@ type ResourceDoc struct {
 func (r *Result) Doc() Document {
 	d := Document{Project: r.Project, Stack: r.Stack, Outputs: map[string]any{}, StandIns: r.StandIns, StackRefs: r.StackRefs, Resources: []ResourceDoc{},
 		Policy: PolicyDoc{Pack: policy.PackName, Policies: policy.Names(), Violations: r.Violations},
-		Cost:   r.Cost, Budget: r.Budget}
+		Cost:   r.Cost, Budget: r.Budget, Figures: r.Figures()}
 	if d.Policy.Violations == nil {
 		d.Policy.Violations = []policy.Violation{}
 	}
@@ -192,6 +193,7 @@ func (r *Result) WriteText(w io.Writer) {
 	if len(r.StandIns) > 0 {
 		fmt.Fprintf(w, "\nsecret stand-ins (secure config the plan cannot decrypt): %s\n", strings.Join(r.StandIns, ", "))
 	}
+	r.writeFigures(w)
 	r.writeCost(w)
 	fmt.Fprintf(w, "\npolicy %s: %d mandatory guardrails, %d violations\n", policy.PackName, len(policy.Names()), len(r.Violations))
 	for _, v := range r.Violations {

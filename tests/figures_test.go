@@ -1,0 +1,106 @@
+package tests
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hybridcloud/platform/internal/plan"
+)
+
+// The figures follow the config: a schedule, a pool bound or a monitor
+// setting changed in the stack file changes the figure the plan prints.
+func TestPlanFigures(t *testing.T) {
+	withSchedule := func(stack, cron string) map[string]string {
+		p := stackObject(t, stack, "platform")
+		backup := p["backup"].(map[string]any)
+		backup["schedules"] = []any{
+			map[string]any{"name": "cluster-state", "cron": cron, "ttl": "720h", "includedNamespaces": []any{"*"}},
+			// a namespace subset, more often: not the cluster-state RPO
+			map[string]any{"name": "shop-hourly", "cron": "0 * * * *", "ttl": "72h", "includedNamespaces": []any{"shop"}},
+		}
+		return map[string]string{"platform": toJSON(t, p)}
+	}
+	withDoks := func(minNodes, maxNodes int) map[string]string {
+		d := stackObject(t, "prod", "doks")
+		pool := d["nodePool"].(map[string]any)
+		pool["minNodes"], pool["maxNodes"] = minNodes, maxNodes
+		return map[string]string{"doks": toJSON(t, d)}
+	}
+	withMonitor := func(interval, timeout, retries, down int) map[string]string {
+		e := stackObject(t, "prod", "edge")
+		m := e["monitor"].(map[string]any)
+		m["interval"], m["timeout"], m["retries"], m["consecutiveDown"] = interval, timeout, retries, down
+		return map[string]string{"edge": toJSON(t, e)}
+	}
+	cases := []struct {
+		name  string
+		stack string
+		set   map[string]string
+		check func(t *testing.T, f plan.Figures)
+	}{
+		{"prod as configured", "prod", nil, func(t *testing.T, f plan.Figures) {
+			require.NotNil(t, f.Failover)
+			assert.Equal(t, 70, f.Failover.DetectionSeconds)
+			assert.Equal(t, 120, f.Failover.ObjectiveSeconds)
+			require.NotNil(t, f.ClusterStateRPO)
+			assert.Equal(t, int64(6*3600), f.ClusterStateRPO.Seconds)
+			assert.Equal(t, int64(24*3600), f.ClusterStateRPO.ObjectiveSeconds)
+			require.NotNil(t, f.DatabaseRPO)
+			assert.Equal(t, "continuous (PITR), 7-day window", f.DatabaseRPO.Summary)
+			assert.Equal(t, 2, f.DatabaseRPO.Nodes)
+			assert.Equal(t, []plan.NodeBound{{Cluster: "DOKS hybrid-prod-doks", Pool: "default", Size: "s-4vcpu-8gb", Min: 3, Max: 6}}, f.Nodes)
+		}},
+		{"daily schedule: 24 h RPO", "prod", withSchedule("prod", "0 3 * * *"), func(t *testing.T, f plan.Figures) {
+			assert.Equal(t, int64(24*3600), f.ClusterStateRPO.Seconds)
+			assert.Equal(t, "cluster-state", f.ClusterStateRPO.Schedule)
+		}},
+		{"every 4 h on onprem", "onprem", withSchedule("onprem", "0 */4 * * *"), func(t *testing.T, f plan.Figures) {
+			assert.Equal(t, int64(4*3600), f.ClusterStateRPO.Seconds)
+		}},
+		{"pool bounds follow minNodes and maxNodes", "prod", withDoks(4, 9), func(t *testing.T, f plan.Figures) {
+			require.Len(t, f.Nodes, 1)
+			assert.Equal(t, 4, f.Nodes[0].Min)
+			assert.Equal(t, 9, f.Nodes[0].Max)
+		}},
+		{"detection follows the monitor", "prod", withMonitor(15, 5, 0, 3), func(t *testing.T, f plan.Figures) {
+			assert.Equal(t, 15*3+5, f.Failover.DetectionSeconds)
+		}},
+		{"onprem: Talos roles, no failover or database", "onprem", nil, func(t *testing.T, f plan.Figures) {
+			assert.Nil(t, f.Failover)
+			assert.Nil(t, f.DatabaseRPO)
+			assert.Equal(t, []plan.NodeBound{
+				{Cluster: "Talos onprem", Pool: "controlplane", Min: 3, Max: 3},
+				{Cluster: "Talos onprem", Pool: "worker", Min: 2, Max: 2},
+			}, f.Nodes)
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			opts := prodRefs(c.stack)
+			opts.Set = c.set
+			opts.FirstPass = c.stack == "prod"
+			res := mustRun(t, opts)
+			f := res.Figures()
+			c.check(t, f)
+			// every resource is counted once: under its component or outside
+			total, components := f.OutsideComponents, 0
+			for _, cc := range f.Components {
+				total += cc.Resources
+				components++
+			}
+			assert.Equal(t, len(res.Cloud.Resources()), total+components)
+		})
+	}
+}
+
+// The figures are in both renderings of the plan.
+func TestPlanPrintsFigures(t *testing.T) {
+	doc, _ := planJSON(t, "--stack", "prod")
+	figures, ok := doc["figures"].(map[string]any)
+	require.True(t, ok, "the JSON plan has a figures object")
+	for _, k := range []string{"failover", "clusterStateRpo", "databaseRpo", "nodes", "resourcesPerComponent", "resourcesOutsideComponents"} {
+		assert.Contains(t, figures, k)
+	}
+}

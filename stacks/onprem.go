@@ -50,7 +50,7 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		Loki:          SpacesCredentials{AccessKey: prod.Keys["loki"].AccessKey, SecretKey: prod.Keys["loki"].SecretKey},
 		Velero:        SpacesCredentials{AccessKey: prod.Keys["velero"].AccessKey, SecretKey: prod.Keys["velero"].SecretKey},
 		// Pods need the CNI, and the ingress's LB-IPAM resources are Cilium's.
-		DependsOn: []pulumi.Resource{cluster.Cni, disks},
+		DependsOn: append([]pulumi.Resource{cluster.Cni}, disks.Ready...),
 	})
 	if err != nil {
 		return nil, err

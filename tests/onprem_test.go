@@ -501,3 +501,19 @@ func namespaceNamed(t *testing.T, res *plan.Result, ns string) *mockcloud.Resour
 	t.Fatalf("namespace %s is not created", ns)
 	return nil
 }
+
+// The platform layer on Talos waits for the CNI and for both storage classes
+// and their provisioners, named one by one: a dependency on the storage
+// component would only cover the children registered by then.
+func TestOnpremPlatformWaitsForStorage(t *testing.T) {
+	for i := 0; i < 5; i++ {
+		res := mustRun(t, prodRefs(config.StackOnprem))
+		var want []string
+		for _, name := range []string{"local-ssd", "nfs"} {
+			want = append(want, named(t, res, "kubernetes:storage.k8s.io/v1:StorageClass", name).URN)
+		}
+		want = append(want, named(t, res, "kubernetes:helm.sh/v4:Chart", "cilium").URN)
+		ns := namespaceNamed(t, res, "monitoring")
+		assert.Subset(t, ns.DependsOn, want, "run %d", i)
+	}
+}

@@ -40,6 +40,12 @@ type OnpremStorage struct {
 	DefaultClass pulumi.StringOutput `pulumi:"defaultClass"`
 	// SharedClass is the RWX StorageClass on NFS.
 	SharedClass pulumi.StringOutput `pulumi:"sharedClass"`
+
+	// Ready lists the provisioners and classes that workloads with volumes
+	// wait for. Depending on the component itself would not do: the SDK
+	// expands a component to the children registered so far, which races
+	// with their registration.
+	Ready []pulumi.Resource
 }
 
 // Args configures OnpremStorage.
@@ -94,7 +100,7 @@ func NewOnpremStorage(ctx *pulumi.Context, name string, args *Args, opts ...pulu
 	if err != nil {
 		return nil, err
 	}
-	if _, err := chart(ctx, versions.LocalPathProvisioner, localNs, pulumi.Map{
+	localChart, err := chart(ctx, versions.LocalPathProvisioner, localNs, pulumi.Map{
 		"storageClass": pulumi.Map{
 			"create":          pulumi.Bool(false), // declared below
 			"provisionerName": pulumi.String(localProvisioner),
@@ -103,7 +109,8 @@ func NewOnpremStorage(ctx *pulumi.Context, name string, args *Args, opts ...pulu
 			"node":  pulumi.String("DEFAULT_PATH_FOR_NON_LISTED_NODES"),
 			"paths": pulumi.ToStringArray([]string{args.Storage.LocalPath}),
 		}},
-	}, afterCni); err != nil {
+	}, afterCni)
+	if err != nil {
 		return nil, err
 	}
 	local, err := storagev1.NewStorageClass(ctx, LocalClass, &storagev1.StorageClassArgs{
@@ -125,7 +132,7 @@ func NewOnpremStorage(ctx *pulumi.Context, name string, args *Args, opts ...pulu
 	if err != nil {
 		return nil, err
 	}
-	if _, err := chart(ctx, versions.NFSSubdirExternalProvisioner, nfsNs, pulumi.Map{
+	nfsChart, err := chart(ctx, versions.NFSSubdirExternalProvisioner, nfsNs, pulumi.Map{
 		"replicaCount": pulumi.Int(2), // leader election keeps one active
 		"nfs": pulumi.Map{
 			"server": pulumi.String(args.Storage.NFSServer),
@@ -135,7 +142,8 @@ func NewOnpremStorage(ctx *pulumi.Context, name string, args *Args, opts ...pulu
 			"create":          pulumi.Bool(false), // declared below
 			"provisionerName": pulumi.String(nfsProvisioner),
 		},
-	}, afterCni); err != nil {
+	}, afterCni)
+	if err != nil {
 		return nil, err
 	}
 	shared, err := storagev1.NewStorageClass(ctx, SharedClass, &storagev1.StorageClassArgs{
@@ -152,6 +160,7 @@ func NewOnpremStorage(ctx *pulumi.Context, name string, args *Args, opts ...pulu
 		return nil, err
 	}
 
+	s.Ready = []pulumi.Resource{localChart, local, nfsChart, shared}
 	s.DefaultClass = local.Metadata.Name().Elem()
 	s.SharedClass = shared.Metadata.Name().Elem()
 	if err := ctx.RegisterResourceOutputs(s, pulumi.Map{

@@ -156,8 +156,8 @@ func (c *Cloud) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	if rpc := args.ReadRPC; rpc != nil {
 		parent = rpc.GetParent()
 	}
-	if strings.HasSuffix(parent, "::"+c.project+"-"+c.stack) || resource.URN(parent).QualifiedType() == resource.RootStackType {
-		parent = ""
+	if parent != "" && resource.URN(parent).QualifiedType() == resource.RootStackType {
+		parent = "" // children of the stack itself are top-level in the plan
 	}
 	r.Parent = parent
 	r.Provider = providerURN(args.Provider)

@@ -133,7 +133,14 @@ func RunFunc(opts Options, program Program) (*Result, error) {
 	for name, outs := range opts.StackOutputs {
 		cloud.SetStackOutputs(name, outs)
 	}
-	refs, err := referencedStacks(cloud, dir, values, secrets, opts)
+	// The same lookup the program's config.Load makes. An invalid config
+	// fails inside the program, with nothing declared.
+	cfg, cfgErr := config.LoadFrom(opts.Stack, func(key string) (string, bool, bool) {
+		q := qualify(project.Name, key)
+		v, ok := values[q]
+		return v, ok, slices.Contains(secrets, q)
+	})
+	refs, err := referencedStacks(cloud, dir, cfg, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -165,13 +172,8 @@ func RunFunc(opts Options, program Program) (*Result, error) {
 		res.Outputs[k] = Output{Value: o.Value, Known: o.Known, Secret: o.Secret}
 	}
 	res.Violations = policy.Evaluate(policy.FromRecords(cloud.Resources()))
-	cfg, err := config.LoadFrom(opts.Stack, func(key string) (string, bool, bool) {
-		q := qualify(project.Name, key)
-		v, ok := values[q]
-		return v, ok, slices.Contains(secrets, q)
-	})
-	if err != nil {
-		return res, err
+	if cfgErr != nil {
+		return res, cfgErr
 	}
 	res.Config = cfg
 	prices, err := cost.LoadPrices()
@@ -260,15 +262,10 @@ func resolveConfig(project *Project, file string, opts Options) (map[string]stri
 // not give them: onprem reads prod's first pass; prod reads onprem, planned
 // after that first pass. Outputs are handed over with their secrecy, as the
 // Pulumi engine would.
-func referencedStacks(cloud *mockcloud.Cloud, dir string, values map[string]string, secrets []string, opts Options) ([]StackRef, error) {
-	// Invalid config must fail on its own, before another stack is planned:
-	// the program reports it, with nothing declared.
-	cfg, err := config.LoadFrom(opts.Stack, func(key string) (string, bool, bool) {
-		q := qualify(config.Project, key)
-		v, ok := values[q]
-		return v, ok, slices.Contains(secrets, q)
-	})
-	if err != nil {
+func referencedStacks(cloud *mockcloud.Cloud, dir string, cfg *config.Config, opts Options) ([]StackRef, error) {
+	// Invalid config (cfg nil) must fail on its own, before another stack is
+	// planned: the program reports it, with nothing declared.
+	if cfg == nil {
 		return nil, nil
 	}
 	switch opts.Stack {

@@ -312,7 +312,29 @@ func TestMissingRequiredKeyNamesIt(t *testing.T) {
 	require.NoError(t, os.WriteFile(file, []byte(text[:start]), 0o600))
 	_, err = runStack(t, plan.Options{Stack: "prod", ConfigFile: file})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), `hybrid-platform:spaces = "<unset>"`)
+	// spaces defaults to {} in Pulumi.yaml (onprem does not read it), so
+	// prod's validation names each field it still needs.
+	assert.Contains(t, err.Error(), `hybrid-platform:spaces.region = ""`)
+	assert.Contains(t, err.Error(), `hybrid-platform:spaces.appBucket = ""`)
+}
+
+// A key Pulumi.yaml declares without a default must be in every stack file:
+// the Pulumi CLI refuses the stack otherwise, and the plan says so too.
+func TestKeyWithoutDefaultIsRequiredLikeTheCLI(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "Pulumi.onprem.yaml")
+	raw, err := os.ReadFile(filepath.Join(projectDir(t), "Pulumi.onprem.yaml"))
+	require.NoError(t, err)
+	var kept []string
+	for _, line := range strings.Split(string(raw), "\n") {
+		if !strings.HasPrefix(line, "  hybrid-platform:alertEmail:") {
+			kept = append(kept, line)
+		}
+	}
+	require.Len(t, kept, strings.Count(string(raw), "\n"), "the onprem file sets alertEmail on one line")
+	require.NoError(t, os.WriteFile(file, []byte(strings.Join(kept, "\n")), 0o600))
+	_, err = runStack(t, plan.Options{Stack: "onprem", ConfigFile: file})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `stack "onprem" is missing configuration values alertEmail`)
 }
 
 func TestStackFilesAreValid(t *testing.T) {

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -35,9 +36,32 @@ func TestPulumiYamlDeclaresEveryKey(t *testing.T) {
 		}
 		assert.NotEmpty(t, decl.Type, "%s has no type", key)
 		assert.NotEmpty(t, decl.Description, "%s has no description", key)
-		assert.Equal(t, secret, decl.Secret, "%s secret flag", key)
-		if secret {
-			assert.Nil(t, decl.Default, "secret %s must not have a default", key)
+		// The Pulumi CLI requires a key declared without a default in every
+		// stack: a key that some stack does not read needs a default, and a
+		// secret's default can only be empty (empty counts as unset).
+		everyStack := true
+		for _, stack := range config.Stacks {
+			reads := slices.Contains(config.KeysFor(stack), key) ||
+				slices.ContainsFunc(config.SecretSpecsFor(stack), func(s config.SecretSpec) bool { return s.Key == key })
+			everyStack = everyStack && reads
+		}
+		if !everyStack {
+			assert.NotNil(t, decl.Default, "%s is not read by every stack, so it needs a default in Pulumi.yaml", key)
+		}
+		// The CLI also requires a `secret: true` key to be encrypted in every
+		// stack, defaults included. A secret every stack reads carries the flag
+		// and no default; one only some stacks read has an empty default and
+		// no flag, and the program refuses it in plaintext (config tests).
+		switch {
+		case !secret:
+			assert.False(t, decl.Secret, "%s is not a secret", key)
+		case everyStack:
+			assert.True(t, decl.Secret, "secret %s is read by every stack: it needs secret: true", key)
+			assert.Nil(t, decl.Default, "secret %s is read by every stack: it must have no default", key)
+		default:
+			assert.False(t, decl.Secret, "secret %s is read by one stack: secret: true would make the CLI refuse the other", key)
+			assert.Equal(t, "", decl.Default, "secret %s: its default can only be empty", key)
+			assert.Contains(t, decl.Description, "secret", "%s: the description must say it is a secret", key)
 		}
 	}
 	for key := range project.Config {

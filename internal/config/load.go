@@ -83,7 +83,9 @@ func LoadFrom(stack string, lookup Lookup) (*Config, error) {
 	for _, spec := range SecretSpecsFor(stack) {
 		raw, ok, secret := lookup(spec.Key)
 		switch {
-		case !ok:
+		case !ok || (!secret && raw == ""):
+			// Empty and not secret is Pulumi.yaml's default for a key that
+			// only some stacks read: unset.
 			p.add(spec.Key, unset, fmt.Sprintf("a secret value: pulumi config set --secret %s <value> (%s)", spec.Key, spec.Help))
 		case !secret:
 			p.add(spec.Key, redacted, "a secret: it is stored in plaintext; set it again with pulumi config set --secret "+spec.Key)

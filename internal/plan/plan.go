@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -225,6 +226,9 @@ func resolveConfig(project *Project, file string, opts Options) (map[string]stri
 	for key, v := range opts.Set {
 		values[qualify(project.Name, key)] = v
 	}
+	if err := missingKeys(project, opts.Stack, values, secure); err != nil {
+		return nil, nil, nil, err
+	}
 	var standIns []string
 	for _, spec := range config.SecretSpecsFor(opts.Stack) {
 		q := qualify(project.Name, spec.Key)
@@ -232,7 +236,7 @@ func resolveConfig(project *Project, file string, opts Options) (map[string]stri
 			values[q], secret[q] = v, true
 			continue
 		}
-		if _, plain := values[q]; plain && !secure[q] {
+		if v, plain := values[q]; plain && !secure[q] && v != "" {
 			continue // a plaintext secret: config validation rejects it
 		}
 		values[q], secret[q] = spec.StandIn(), true
@@ -322,4 +326,28 @@ func (r *Result) StackOutputs() map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// missingKeys refuses, as the Pulumi CLI does, a stack that leaves out a key
+// Pulumi.yaml declares without a default. The secrets the stack reads are
+// exempt: the plan stands in for them (operators set them at stack init).
+func missingKeys(project *Project, stack string, values map[string]string, secure map[string]bool) error {
+	reads := map[string]bool{}
+	for _, s := range config.SecretSpecsFor(stack) {
+		reads[s.Key] = true
+	}
+	var missing []string
+	for key, decl := range project.Config {
+		q := qualify(project.Name, key)
+		if _, ok := values[q]; ok || secure[q] || decl.Default != nil || reads[key] {
+			continue
+		}
+		missing = append(missing, key)
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	sort.Strings(missing)
+	return fmt.Errorf("stack %q is missing configuration values %s: the Pulumi CLI requires every key Pulumi.yaml declares without a default",
+		stack, strings.Join(missing, ", "))
 }

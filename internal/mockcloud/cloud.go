@@ -9,8 +9,6 @@
 package mockcloud
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"sort"
@@ -20,6 +18,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hybridcloud/platform/internal/simcloud"
 )
 
 // Resource is one registered resource as the program sent it.
@@ -185,11 +185,11 @@ func (c *Cloud) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	c.mu.Lock()
 	c.invokes = append(c.invokes, Invoke{Token: args.Token, Args: args.Args})
 	c.mu.Unlock()
-	fn, ok := invokes[args.Token]
-	if !ok {
-		return nil, fmt.Errorf("mockcloud: unhandled invoke %s: add an answer to internal/mockcloud", args.Token)
+	out, err := simcloud.Invoke(args.Token, args.Args)
+	if err != nil {
+		return nil, fmt.Errorf("mockcloud: %w", err)
 	}
-	return fn(args.Args)
+	return out, nil
 }
 
 // urn builds the URN exactly as the Pulumi engine (and its mock monitor) does.
@@ -209,20 +209,53 @@ func providerURN(ref string) string {
 	return ref
 }
 
-// seed is a stable number derived from a string: ids, addresses and keys are
-// functions of the URN, so two runs answer identically.
-func seed(s string) uint64 {
-	sum := sha256.Sum256([]byte(s))
-	return binary.BigEndian.Uint64(sum[:8])
+// respond returns the id and the state a real provider would return for a new
+// resource. StackReferences are answered here, from the stacks this cloud was
+// told about; everything else is computed as the stand-in providers do.
+func (c *Cloud) respond(r *Resource, importID string) (string, resource.PropertyMap, error) {
+	if r.Type == "pulumi:pulumi:StackReference" {
+		name := importID
+		if name == "" {
+			if v := r.Inputs["name"]; v.IsString() {
+				name = v.StringValue()
+			}
+		}
+		c.mu.Lock()
+		outputs, ok := c.stackOutputs[name]
+		c.mu.Unlock()
+		if !ok {
+			return "", nil, fmt.Errorf("stack %q not found: it has not been created in this backend", name)
+		}
+		var secretNames []any
+		plain := resource.PropertyMap{}
+		for k, v := range outputs {
+			if v.IsSecret() {
+				secretNames = append(secretNames, string(k))
+			}
+			plain[k] = v
+		}
+		return name, resource.PropertyMap{
+			"name":              resource.NewProperty(name),
+			"outputs":           resource.NewProperty(plain),
+			"secretOutputNames": resource.NewPropertyValue(secretNames),
+		}, nil
+	}
+	id, out := simcloud.Compute(simcloud.Object{
+		Type: r.Type, URN: r.URN, Name: r.Name, Custom: r.Custom, ImportID: importID, Inputs: r.Inputs,
+	}, c.vpcRange)
+	return id, out, nil
 }
 
-func hexID(s string, n int) string {
-	sum := sha256.Sum256([]byte(s))
-	return fmt.Sprintf("%x", sum[:])[:n]
-}
-
-// uuid renders a stable UUID-shaped id.
-func uuid(s string) string {
-	h := hexID(s, 32)
-	return h[0:8] + "-" + h[8:12] + "-4" + h[13:16] + "-a" + h[17:20] + "-" + h[20:32]
+// vpcRange finds a recorded VPC's address range by id.
+func (c *Cloud) vpcRange(id string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range c.resources {
+		if r.Type == "digitalocean:index/vpc:Vpc" && r.ID == id {
+			if v := r.Inputs["ipRange"]; v.IsString() {
+				return v.StringValue(), true
+			}
+		}
+	}
+	return "", false
 }

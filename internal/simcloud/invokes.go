@@ -1,4 +1,4 @@
-package mockcloud
+package simcloud
 
 import (
 	"fmt"
@@ -6,6 +6,16 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
+
+// Invoke answers a function call by token, as the real provider would. A
+// token it does not know is an error, never an empty answer.
+func Invoke(token string, args resource.PropertyMap) (resource.PropertyMap, error) {
+	fn, ok := invokes[token]
+	if !ok {
+		return nil, fmt.Errorf("unhandled invoke %s: add an answer to internal/simcloud", token)
+	}
+	return fn(args)
+}
 
 // invokes answers every function call the program makes, by token.
 var invokes = map[string]func(args resource.PropertyMap) (resource.PropertyMap, error){
@@ -30,17 +40,6 @@ func cloudflareZone(args resource.PropertyMap) (resource.PropertyMap, error) {
 		"plan":        resource.NewProperty("Business Website"),
 		"nameServers": resource.NewPropertyValue([]any{"ada.ns.cloudflare.com", "bob.ns.cloudflare.com"}),
 	}, nil
-}
-
-func argString(args resource.PropertyMap, key string) string {
-	v, ok := args[resource.PropertyKey(key)]
-	if ok && v.IsSecret() {
-		v = v.SecretValue().Element
-	}
-	if ok && v.IsString() {
-		return v.StringValue()
-	}
-	return ""
 }
 
 func required(args resource.PropertyMap, keys ...string) error {

@@ -1,4 +1,4 @@
-package mockcloud
+package simcloud
 
 import (
 	"encoding/base64"
@@ -9,47 +9,19 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
 
-// respond returns the id and the state a real provider would return for a new
-// resource: its inputs plus the computed outputs the program reads.
-func (c *Cloud) respond(r *Resource, importID string) (string, resource.PropertyMap, error) {
-	in := r.Inputs
+// Compute returns the id and the state a real provider returns when it
+// creates an object: its inputs plus the computed outputs the program reads.
+// vpcRange resolves a VPC id to its address range, as the cloud would when it
+// places a Droplet; it may be nil.
+func Compute(o Object, vpcRange func(id string) (string, bool)) (string, resource.PropertyMap) {
+	in := o.Inputs
 	out := in.Copy()
 	set := func(k string, v any) { out[resource.PropertyKey(k)] = resource.NewPropertyValue(v) }
-	str := func(k string) string {
-		if v, ok := in[resource.PropertyKey(k)]; ok && v.IsString() {
-			return v.StringValue()
-		}
-		return ""
-	}
-	id := uuid(r.URN)
-	n := seed(r.URN)
+	str := func(k string) string { return argString(in, k) }
+	id := uuid(o.URN)
+	n := seed(o.URN)
 
-	switch r.Type {
-	case "pulumi:pulumi:StackReference":
-		name := importID
-		if name == "" {
-			name = str("name")
-		}
-		c.mu.Lock()
-		outputs, ok := c.stackOutputs[name]
-		c.mu.Unlock()
-		if !ok {
-			return "", nil, fmt.Errorf("stack %q not found: it has not been created in this backend", name)
-		}
-		var secretNames []any
-		plain := resource.PropertyMap{}
-		for k, v := range outputs {
-			if v.IsSecret() {
-				secretNames = append(secretNames, string(k))
-			}
-			plain[k] = v
-		}
-		return name, resource.PropertyMap{
-			"name":              resource.NewProperty(name),
-			"outputs":           resource.NewProperty(plain),
-			"secretOutputNames": resource.NewPropertyValue(secretNames),
-		}, nil
-
+	switch o.Type {
 	case "digitalocean:index/vpc:Vpc":
 		set("urn", "do:vpc:"+id)
 		set("default", false)
@@ -57,7 +29,7 @@ func (c *Cloud) respond(r *Resource, importID string) (string, resource.Property
 	case "digitalocean:index/droplet:Droplet":
 		id = strconv.FormatUint(400000000+n%99999999, 10)
 		set("ipv4Address", publicIP(n))
-		set("ipv4AddressPrivate", c.privateIP(str("vpcUuid"), n))
+		set("ipv4AddressPrivate", privateIP(vpcRange, str("vpcUuid"), n))
 		set("urn", "do:droplet:"+id)
 		set("status", "active")
 
@@ -80,7 +52,7 @@ func (c *Cloud) respond(r *Resource, importID string) (string, resource.Property
 			"clusterCaCertificate": ca,
 			"token":                "doks-token-" + hexID("token:"+id, 40),
 			"expiresAt":            "2099-01-01T00:00:00Z",
-			"rawConfig":            kubeconfig(endpoint, ca, r.Name, "token: doks-token-"+hexID("token:"+id, 40)),
+			"rawConfig":            kubeconfig(endpoint, ca, o.Name, "token: doks-token-"+hexID("token:"+id, 40)),
 			"clientCertificate":    "",
 			"clientKey":            "",
 		}})
@@ -106,9 +78,9 @@ func (c *Cloud) respond(r *Resource, importID string) (string, resource.Property
 		id = str("registryName")
 
 	case "digitalocean:index/spacesKey:SpacesKey":
-		id = "DO" + hexID("access:"+r.URN, 18)
+		id = "DO" + hexID("access:"+o.URN, 18)
 		set("accessKey", id)
-		set("secretKey", base64.StdEncoding.EncodeToString([]byte(hexID("secret:"+r.URN, 30))))
+		set("secretKey", base64.StdEncoding.EncodeToString([]byte(hexID("secret:"+o.URN, 30))))
 		set("createdAt", "2026-01-01T00:00:00Z")
 
 	case "digitalocean:index/spacesBucket:SpacesBucket":
@@ -133,13 +105,13 @@ func (c *Cloud) respond(r *Resource, importID string) (string, resource.Property
 		set("urn", "do:dbaas:"+id)
 
 	case "digitalocean:index/databaseUser:DatabaseUser":
-		set("password", "AVNS_"+hexID("userpass:"+r.URN, 20))
+		set("password", "AVNS_"+hexID("userpass:"+o.URN, 20))
 		set("role", "normal")
 		id = str("name")
 
 	case "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool":
-		password := "AVNS_" + hexID("poolpass:"+r.URN, 20)
-		host := "db-" + hexID(r.URN, 8) + "-do-user-1.db.ondigitalocean.com"
+		password := "AVNS_" + hexID("poolpass:"+o.URN, 20)
+		host := "db-" + hexID(o.URN, 8) + "-do-user-1.db.ondigitalocean.com"
 		set("host", host)
 		set("privateHost", "private-"+host)
 		set("port", 25061)
@@ -186,13 +158,13 @@ func (c *Cloud) respond(r *Resource, importID string) (string, resource.Property
 			"clientKey":         base64.StdEncoding.EncodeToString([]byte(key)),
 		})
 	}
-	if importID != "" {
-		id = importID
+	if o.ImportID != "" {
+		id = o.ImportID
 	}
-	if !r.Custom {
+	if !o.Custom {
 		id = ""
 	}
-	return id, out, nil
+	return id, out
 }
 
 // annotation returns a Kubernetes object's annotation from its inputs.
@@ -227,15 +199,10 @@ func publicIP(n uint64) string {
 }
 
 // privateIP returns a stable host address inside the VPC a resource is placed in.
-func (c *Cloud) privateIP(vpcID string, n uint64) string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, r := range c.resources {
-		if r.Type != "digitalocean:index/vpc:Vpc" || r.ID != vpcID {
-			continue
-		}
-		if v, ok := r.Inputs["ipRange"]; ok && v.IsString() {
-			if pfx, err := netip.ParsePrefix(v.StringValue()); err == nil {
+func privateIP(vpcRange func(string) (string, bool), vpcID string, n uint64) string {
+	if vpcRange != nil {
+		if r, ok := vpcRange(vpcID); ok {
+			if pfx, err := netip.ParsePrefix(r); err == nil {
 				a := pfx.Addr().As4()
 				a[2] += byte(n % 8)
 				a[3] = byte(2 + n%250)

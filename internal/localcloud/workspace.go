@@ -1,0 +1,242 @@
+package localcloud
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hybridcloud/platform/internal/config"
+	"github.com/hybridcloud/platform/internal/standin"
+)
+
+// Bucket is the state bucket of a local run.
+const Bucket = "hybrid-platform-local-state"
+
+// Passphrase encrypts the local stacks' secrets. Local runs only: the stacks
+// live in a throwaway S3 server and hold stand-in secrets.
+const Passphrase = "local-stand-in-cloud-passphrase"
+
+// StandinToken is the credential the stand-in DigitalOcean and Cloudflare
+// providers require (they refuse to run without one, as the real ones do).
+const StandinToken = "standin-token-not-a-real-credential"
+
+// Workspace is a copy of the project wired to a local engine run: Pulumi.yaml
+// runs the prebuilt program binary, the stack files are the repository's
+// own, and PULUMI_HOME, the stand-in cloud's store and the S3 server are all
+// under Dir.
+type Workspace struct {
+	Dir   string // project directory (Pulumi.yaml, Pulumi.<stack>.yaml)
+	Home  string // PULUMI_HOME: plugins and credentials
+	Cloud string // the stand-in cloud's store
+	Tools *Toolchain
+	S3    *S3
+	Log   io.Writer // command echo and output; default os.Stderr
+}
+
+// NewWorkspace lays out a workspace in dir, installs the stand-in plugins
+// into its PULUMI_HOME and logs the CLI in to the S3 backend.
+func NewWorkspace(tc *Toolchain, s3 *S3, dir string) (*Workspace, error) {
+	w := &Workspace{Dir: filepath.Join(dir, "project"), Home: filepath.Join(dir, "pulumi-home"),
+		Cloud: filepath.Join(dir, "cloud"), Tools: tc, S3: s3, Log: os.Stderr}
+	for _, d := range []string{w.Dir, w.Home, w.Cloud} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.writeProject(); err != nil {
+		return nil, err
+	}
+	versions, err := pluginVersions(tc.Root)
+	if err != nil {
+		return nil, err
+	}
+	pkgs := make([]string, 0, len(versions))
+	for pkg := range versions {
+		pkgs = append(pkgs, pkg)
+	}
+	sort.Strings(pkgs)
+	for _, pkg := range pkgs {
+		if _, err := w.Pulumi(context.Background(), nil, "plugin", "install", "resource", pkg, versions[pkg],
+			"--file", tc.Standin, "--reinstall"); err != nil {
+			return nil, err
+		}
+	}
+	if len(pkgs) != len(standin.Packages) {
+		return nil, fmt.Errorf("stand-in serves %v, the SDKs ask for %v", standin.Packages, pkgs)
+	}
+	return w, nil
+}
+
+// writeProject copies Pulumi.yaml with its runtime pointed at the prebuilt
+// program (and `main` at the repository, where the language host lists the
+// SDK modules), and the stack files unchanged.
+func (w *Workspace) writeProject() error {
+	src, err := os.ReadFile(filepath.Join(w.Tools.Root, "Pulumi.yaml"))
+	if err != nil {
+		return err
+	}
+	rel, err := filepath.Rel(w.Dir, w.Tools.Root)
+	if err != nil {
+		return err
+	}
+	runtime := fmt.Sprintf("runtime:\n  name: go\n  options:\n    binary: %s\nmain: %s\n", w.Tools.Program, rel)
+	if !bytes.Contains(src, []byte("\nruntime: go\n")) {
+		return fmt.Errorf("expected a line `runtime: go` in %s", filepath.Join(w.Tools.Root, "Pulumi.yaml"))
+	}
+	project := bytes.Replace(src, []byte("\nruntime: go\n"), []byte("\n"+runtime), 1)
+	if err := os.WriteFile(filepath.Join(w.Dir, "Pulumi.yaml"), project, 0o600); err != nil {
+		return err
+	}
+	for _, stack := range config.Stacks {
+		name := "Pulumi." + stack + ".yaml"
+		data, err := os.ReadFile(filepath.Join(w.Tools.Root, name))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(w.Dir, name), data, 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Env is the environment every pulumi command runs with.
+func (w *Workspace) Env() []string {
+	env := os.Environ()
+	set := map[string]string{
+		"PATH":                     w.Tools.Bin + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"PULUMI_HOME":              w.Home,
+		"PULUMI_BACKEND_URL":       w.S3.BackendURL(Bucket),
+		"AWS_ACCESS_KEY_ID":        w.S3.Creds.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY":    w.S3.Creds.SecretAccessKey,
+		"AWS_REGION":               "us-east-1",
+		"PULUMI_CONFIG_PASSPHRASE": Passphrase,
+		"PULUMI_SKIP_UPDATE_CHECK": "true",
+		// Never try to download a plugin: the stand-ins are installed.
+		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+		"HYBRID_STANDIN_DIR":                          w.Cloud,
+		"DIGITALOCEAN_TOKEN":                          StandinToken,
+		"CLOUDFLARE_API_TOKEN":                        StandinToken,
+		"KUBECONFIG":                                  "",
+	}
+	out := env[:0:0]
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, override := set[k]; !override && !strings.HasPrefix(k, "PULUMI_") {
+			out = append(out, kv)
+		}
+	}
+	for k, v := range set {
+		if v != "" {
+			out = append(out, k+"="+v)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Result is what one pulumi command did.
+type Result struct {
+	Args           []string
+	Stdout, Stderr string
+	Took           time.Duration
+}
+
+// Pulumi runs the CLI in the workspace. stdin may be nil. A non-zero exit is
+// an error that carries the command's output.
+func (w *Workspace) Pulumi(ctx context.Context, stdin io.Reader, args ...string) (Result, error) {
+	cmd := exec.CommandContext(ctx, w.Tools.Pulumi, append([]string{"--non-interactive", "--color", "never"}, args...)...)
+	cmd.Dir = w.Dir
+	cmd.Env = w.Env()
+	cmd.Stdin = stdin
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	r := Result{Args: args, Stdout: stdout.String(), Stderr: stderr.String(), Took: time.Since(start)}
+	if w.Log != nil {
+		fmt.Fprintf(w.Log, "$ pulumi %s  (%s)\n", strings.Join(args, " "), r.Took.Round(100*time.Millisecond))
+	}
+	if err != nil {
+		return r, fmt.Errorf("pulumi %s: %w\n--- stdout\n%s\n--- stderr\n%s", strings.Join(args, " "), err, r.Stdout, r.Stderr)
+	}
+	return r, nil
+}
+
+// SecretValues are the values a local run sets for the secret config keys:
+// the same stand-ins as the offline plan, of the right shape, never real.
+func SecretValues(stack string) map[string]string {
+	out := map[string]string{}
+	for _, s := range config.SecretSpecsFor(stack) {
+		out[s.Key] = s.StandIn()
+	}
+	return out
+}
+
+// InitStacks creates both stacks with passphrase secrets and sets every
+// secret config key with `pulumi config set --secret`.
+func (w *Workspace) InitStacks(ctx context.Context) error {
+	for _, stack := range config.Stacks {
+		if _, err := w.Pulumi(ctx, nil, "stack", "init", stack, "--secrets-provider", "passphrase"); err != nil {
+			return err
+		}
+		values := SecretValues(stack)
+		keys := make([]string, 0, len(values))
+		for k := range values {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if _, err := w.Pulumi(ctx, strings.NewReader(values[k]),
+				"config", "set", "--secret", "--stack", stack, k); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Up runs `pulumi up` on a stack.
+func (w *Workspace) Up(ctx context.Context, stack string) (Result, error) {
+	return w.Pulumi(ctx, nil, "up", "--yes", "--stack", stack, "--skip-preview", "--suppress-progress")
+}
+
+// BringUp is the documented bring-up order: prod (the on-prem origin falls
+// back to config), onprem (reads prod's outputs), prod again (reads onprem's
+// ingress address).
+func (w *Workspace) BringUp(ctx context.Context) ([]Result, error) {
+	var out []Result
+	for _, stack := range []string{config.StackProd, config.StackOnprem, config.StackProd} {
+		r, err := w.Up(ctx, stack)
+		out = append(out, r)
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// Outputs returns a stack's outputs; secrets in plaintext when showSecrets.
+func (w *Workspace) Outputs(ctx context.Context, stack string, showSecrets bool) (map[string]any, error) {
+	args := []string{"stack", "output", "--json", "--stack", stack}
+	if showSecrets {
+		args = append(args, "--show-secrets")
+	}
+	r, err := w.Pulumi(ctx, nil, args...)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{}
+	if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil {
+		return nil, fmt.Errorf("pulumi stack output: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,340 @@
+// Package engine runs the program through the real Pulumi engine: the pinned
+// CLI built from the module proxy, state in a real S3 server (versitygw) and
+// the stand-in provider plugins (internal/standin). Mocks prove the wiring;
+// these tests prove what users meet in a real run: the state backend,
+// secrets encryption in state, stack references between real stacks,
+// protection at destroy, idempotent re-runs and lock contention.
+//
+// TestMain builds what is missing (the CLI cold: several minutes; reused from
+// bin/ afterwards) before the test timeout starts. Nothing is skipped: a tool
+// that cannot be built fails the package.
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hybridcloud/platform/internal/config"
+	"github.com/hybridcloud/platform/internal/localcloud"
+	"github.com/hybridcloud/platform/internal/standin"
+)
+
+var (
+	ws   *localcloud.Workspace
+	root string
+)
+
+func TestMain(m *testing.M) { os.Exit(run(m)) }
+
+func run(m *testing.M) int {
+	wd, err := os.Getwd()
+	if err == nil {
+		root, err = localcloud.FindRoot(wd)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "FAIL:", err)
+		return 1
+	}
+	watchSources(root)
+	tc := &localcloud.Toolchain{Root: root}
+	if err := tc.Ensure(); err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: the engine tests need the pinned Pulumi CLI, the Go language host, versitygw and the stand-in plugins: %v\n", err)
+		return 1
+	}
+	dir, err := os.MkdirTemp("", "hybrid-engine-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "FAIL:", err)
+		return 1
+	}
+	s3, err := localcloud.StartS3(tc.Versitygw, filepath.Join(dir, "s3"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "FAIL: start versitygw:", err)
+		return 1
+	}
+	defer s3.Stop()
+	if err := s3.Bootstrap(context.Background(), localcloud.Bucket); err != nil {
+		fmt.Fprintln(os.Stderr, "FAIL: create the state bucket:", err)
+		return 1
+	}
+	if ws, err = localcloud.NewWorkspace(tc, s3, dir); err != nil {
+		fmt.Fprintln(os.Stderr, "FAIL: workspace:", err)
+		return 1
+	}
+	code := m.Run()
+	if code == 0 {
+		_ = os.RemoveAll(dir)
+	} else {
+		fmt.Fprintf(os.Stderr, "engine test files kept in %s\nversitygw log:\n%s\n", dir, s3.Log())
+	}
+	return code
+}
+
+// watchSources opens every source and config file of the program, so that
+// `go test` caches this package's result only while none of them changes
+// (the program is built in a subprocess, which the test cache cannot see).
+func watchSources(root string) {
+	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() {
+			switch d.Name() {
+			case ".git", "bin", "docs", "node_modules":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch filepath.Ext(path) {
+		case ".go", ".yaml", ".json", ".mod", ".sum":
+			if f, err := os.Open(path); err == nil {
+				_ = f.Close()
+			}
+		}
+		return nil
+	})
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	t.Cleanup(cancel)
+	return c
+}
+
+// TestEngine runs the scenario in order: each step builds on the state the
+// one before left.
+func TestEngine(t *testing.T) {
+	steps := []struct {
+		name string
+		fn   func(*testing.T)
+	}{
+		{"bring-up prod, onprem, prod", bringUp},
+		{"no plaintext secret in state", noPlaintextSecrets},
+		{"second preview shows no changes", idempotent},
+		{"destroy refused for protected resources", protectedDestroy},
+		{"concurrent up refused by the lock", lockContention},
+		{"policy pack preview", policyPack},
+	}
+	for _, s := range steps {
+		if !t.Run(s.name, s.fn) {
+			t.Fatalf("step %q failed; the later steps depend on it", s.name)
+		}
+	}
+}
+
+func bringUp(t *testing.T) {
+	c := ctx(t)
+	require.NoError(t, ws.InitStacks(c))
+
+	first, err := ws.Up(c, config.StackProd)
+	require.NoError(t, err)
+	assert.Contains(t, first.Stdout+first.Stderr, "on-prem origin",
+		"the first prod run warns that the on-prem origin comes from config")
+	prod, err := ws.Outputs(c, config.StackProd, false)
+	require.NoError(t, err)
+	assert.Contains(t, prod["failoverOnpremOriginSource"], "edge.onpremOriginFallback",
+		"onprem has no outputs yet: the origin falls back to config")
+
+	_, err = ws.Up(c, config.StackOnprem)
+	require.NoError(t, err)
+	onprem, err := ws.Outputs(c, config.StackOnprem, false)
+	require.NoError(t, err)
+	// onprem read prod's outputs through a StackReference on the S3 backend.
+	assert.Equal(t, prod["registryEndpoint"], onprem["registryEndpoint"])
+	require.NotEmpty(t, onprem["ingressAddress"])
+
+	_, err = ws.Up(c, config.StackProd)
+	require.NoError(t, err)
+	prod, err = ws.Outputs(c, config.StackProd, false)
+	require.NoError(t, err)
+	// prod now reads onprem's ingress address through a StackReference.
+	assert.Equal(t, "stack organization/hybrid-platform/onprem output ingressAddress", prod["failoverOnpremOriginSource"])
+	assert.Equal(t, onprem["ingressAddress"], prod["failoverOnpremOrigin"])
+
+	for _, stack := range config.Stacks {
+		res := stackResources(t, stack)
+		assert.Greater(t, len(res), 50, "stack %s holds its resources", stack)
+	}
+}
+
+func noPlaintextSecrets(t *testing.T) {
+	c := ctx(t)
+	secrets := map[string]string{} // value -> where it came from
+	for _, stack := range config.Stacks {
+		for key, v := range localcloud.SecretValues(stack) {
+			secrets[v] = "config " + key
+		}
+		hidden, err := ws.Outputs(c, stack, false)
+		require.NoError(t, err)
+		shown, err := ws.Outputs(c, stack, true)
+		require.NoError(t, err)
+		n := 0
+		for k, v := range hidden {
+			if v == "[secret]" {
+				n++
+				secrets[jsonString(shown[k])] = "output " + stack + "." + k
+			}
+		}
+		assert.Positive(t, n, "stack %s exports secret outputs", stack)
+	}
+	fromCloud, err := standin.SensitiveValues(ws.Cloud)
+	require.NoError(t, err)
+	assert.Greater(t, len(fromCloud), 20, "the stand-in clouds handed out sensitive values")
+	for _, v := range fromCloud {
+		secrets[v] = "a value the real provider marks sensitive"
+	}
+
+	keys, err := ws.S3.Objects(c, localcloud.Bucket, ".pulumi/")
+	require.NoError(t, err)
+	var state strings.Builder
+	objects := 0
+	for _, k := range keys {
+		if strings.HasPrefix(k, ".pulumi/stacks/") || strings.HasPrefix(k, ".pulumi/history/") {
+			data, err := ws.S3.Get(c, localcloud.Bucket, k)
+			require.NoError(t, err)
+			state.Write(data)
+			objects++
+		}
+	}
+	require.Positive(t, objects, "state objects in the bucket")
+	text := state.String()
+
+	// The search finds plaintext: public outputs are there as they are.
+	prod, err := ws.Outputs(c, config.StackProd, false)
+	require.NoError(t, err)
+	require.Contains(t, text, prod["gatewayPublicKey"])
+
+	checked := 0
+	for value, origin := range secrets {
+		for _, needle := range needles(value) {
+			checked++
+			if strings.Contains(text, needle) {
+				t.Errorf("%s appears in plaintext in the state: %.60q", origin, needle)
+			}
+		}
+	}
+	t.Logf("searched %d state objects for %d secret values (%d strings)", objects, len(secrets), checked)
+}
+
+// needles are the strings that would betray a secret in a JSON state file:
+// the value as JSON escapes it, and each base64 line of a PEM block.
+func needles(v string) []string {
+	if len(v) < 12 {
+		return nil
+	}
+	out := []string{strings.Trim(jsonString(v), `"`)}
+	if strings.Contains(v, "-----BEGIN ") {
+		for _, line := range strings.Split(v, "\n") {
+			if len(line) >= 24 && !strings.HasPrefix(line, "-----") {
+				out = append(out, line)
+			}
+		}
+	}
+	return out
+}
+
+func jsonString(v any) string {
+	if s, ok := v.(string); ok {
+		b, _ := json.Marshal(s)
+		return string(b)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func idempotent(t *testing.T) {
+	c := ctx(t)
+	for _, stack := range config.Stacks {
+		_, err := ws.Pulumi(c, nil, "preview", "--stack", stack, "--expect-no-changes", "--suppress-progress")
+		assert.NoError(t, err, "a second preview of %s shows changes", stack)
+	}
+}
+
+func protectedDestroy(t *testing.T) {
+	c := ctx(t)
+	before := stackResources(t, config.StackProd)
+	r, err := ws.Pulumi(c, nil, "destroy", "--yes", "--stack", config.StackProd, "--suppress-progress")
+	require.Error(t, err, "destroy of prod must be refused")
+	assert.Contains(t, r.Stdout+r.Stderr, "protected")
+	after := stackResources(t, config.StackProd)
+	assert.Equal(t, before, after, "a refused destroy leaves every resource in place")
+	_, err = ws.Pulumi(c, nil, "preview", "--stack", config.StackProd, "--expect-no-changes", "--suppress-progress")
+	assert.NoError(t, err)
+}
+
+func lockContention(t *testing.T) {
+	c := ctx(t)
+	before := stackResources(t, config.StackProd)
+	type result struct {
+		r   localcloud.Result
+		err error
+	}
+	first := make(chan result, 1)
+	go func() {
+		r, err := ws.Up(c, config.StackProd)
+		first <- result{r, err}
+	}()
+	// Start the second run once the first holds the lock.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		locks, err := ws.S3.Objects(c, localcloud.Bucket, ".pulumi/locks/")
+		require.NoError(t, err)
+		if len(locks) > 0 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the first up never took the lock")
+		time.Sleep(20 * time.Millisecond)
+	}
+	second, err := ws.Up(c, config.StackProd)
+	require.Error(t, err, "a second concurrent up must be refused")
+	assert.Contains(t, second.Stderr+second.Stdout, "locked")
+	one := <-first
+	require.NoError(t, one.err, "the run holding the lock completes")
+
+	locks, err := ws.S3.Objects(c, localcloud.Bucket, ".pulumi/locks/")
+	require.NoError(t, err)
+	assert.Empty(t, locks, "the lock is released")
+	assert.Equal(t, before, stackResources(t, config.StackProd), "the state is intact")
+	_, err = ws.Pulumi(c, nil, "preview", "--stack", config.StackProd, "--expect-no-changes", "--suppress-progress")
+	assert.NoError(t, err)
+}
+
+func policyPack(t *testing.T) {
+	c := ctx(t)
+	for _, stack := range config.Stacks {
+		r, err := ws.Pulumi(c, nil, "preview", "--stack", stack, "--suppress-progress",
+			"--policy-pack", ws.Tools.PolicyPack)
+		require.NoError(t, err)
+		assert.Contains(t, r.Stdout, "✅ hybrid-platform-guardrails@", "the pack ran and passed")
+	}
+}
+
+// stackResources returns the sorted URNs in a stack's state, from pulumi stack export.
+func stackResources(t *testing.T, stack string) []string {
+	r, err := ws.Pulumi(ctx(t), nil, "stack", "export", "--stack", stack)
+	require.NoError(t, err)
+	var dep struct {
+		Deployment struct {
+			Resources []struct {
+				URN string `json:"urn"`
+			} `json:"resources"`
+		} `json:"deployment"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &dep))
+	var out []string
+	for _, res := range dep.Deployment.Resources {
+		out = append(out, res.URN)
+	}
+	sort.Strings(out) // an update may store them in another order
+	return out
+}

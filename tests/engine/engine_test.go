@@ -13,6 +13,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -38,6 +39,15 @@ var (
 func TestMain(m *testing.M) { os.Exit(run(m)) }
 
 func run(m *testing.M) int {
+	// Real engine runs are slow on a loaded 2-core machine (a cold
+	// `go test ./...` links other test binaries meanwhile): unless -timeout
+	// was given, allow this package 30 minutes instead of the default 10.
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.timeout" })
+	if !explicit {
+		_ = flag.Set("test.timeout", "30m")
+	}
 	wd, err := os.Getwd()
 	if err == nil {
 		root, err = localcloud.FindRoot(wd)
@@ -106,7 +116,7 @@ func watchSources(root string) {
 }
 
 func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	t.Cleanup(cancel)
 	return c
 }
@@ -121,6 +131,7 @@ func TestEngine(t *testing.T) {
 		{"bring-up prod, onprem, prod", bringUp},
 		{"no plaintext secret in state", noPlaintextSecrets},
 		{"second preview shows no changes", idempotent},
+		{"a config change previews as update and replace", changeIsSeen},
 		{"destroy refused for protected resources", protectedDestroy},
 		{"concurrent up refused by the lock", lockContention},
 		{"policy pack preview", policyPack},
@@ -258,6 +269,45 @@ func idempotent(t *testing.T) {
 		_, err := ws.Pulumi(c, nil, "preview", "--stack", stack, "--expect-no-changes", "--suppress-progress")
 		assert.NoError(t, err, "a second preview of %s shows changes", stack)
 	}
+}
+
+// changeIsSeen proves the idempotence check can fail: a new WireGuard port
+// reaches the gateway's firewall (updated in place) and its cloud-init
+// (the Droplet is replaced, as on DigitalOcean), and reverting it leaves
+// nothing to do.
+func changeIsSeen(t *testing.T) {
+	c := ctx(t)
+	const key = "network.wireguardPort"
+	orig, err := ws.Pulumi(c, nil, "config", "get", "--stack", config.StackProd, "--path", key)
+	require.NoError(t, err)
+	_, err = ws.Pulumi(c, nil, "config", "set", "--stack", config.StackProd, "--path", key, "51999")
+	require.NoError(t, err)
+	r, err := ws.Pulumi(c, nil, "preview", "--stack", config.StackProd, "--json")
+	_, revertErr := ws.Pulumi(c, nil, "config", "set", "--stack", config.StackProd, "--path", key, strings.TrimSpace(orig.Stdout))
+	require.NoError(t, err)
+	require.NoError(t, revertErr)
+
+	var preview struct {
+		Steps []struct {
+			Op          string   `json:"op"`
+			URN         string   `json:"urn"`
+			DiffReasons []string `json:"diffReasons"`
+		} `json:"steps"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &preview))
+	ops := map[string]string{}
+	for _, st := range preview.Steps {
+		name := st.URN[strings.LastIndex(st.URN, "::")+2:]
+		if ops[name] == "" || st.Op == "replace" {
+			ops[name] = st.Op
+		}
+	}
+	assert.Equal(t, "update", ops["network-gateway-fw"], "the firewall opens the new port in place: %v", ops)
+	assert.Equal(t, "replace", ops["network-gateway"], "new cloud-init replaces the gateway Droplet: %v", ops)
+	assert.NotContains(t, ops, "data-pg", "the database is untouched")
+
+	_, err = ws.Pulumi(c, nil, "preview", "--stack", config.StackProd, "--expect-no-changes", "--suppress-progress")
+	assert.NoError(t, err, "reverted: nothing to do")
 }
 
 func protectedDestroy(t *testing.T) {

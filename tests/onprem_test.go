@@ -338,6 +338,7 @@ func TestTalosSecrecyAndProtection(t *testing.T) {
 
 	for _, apply := range res.Cloud.ByType(typeApply) {
 		assert.True(t, apply.Inputs["machineConfigurationInput"].IsSecret(), "%s machine config", apply.Name)
+		assert.Contains(t, apply.AdditionalSecretOutputs, "machineConfiguration", "%s applied config", apply.Name)
 		assert.True(t, apply.Inputs["clientConfiguration"].IsSecret(), "%s client config", apply.Name)
 	}
 	assert.True(t, res.Cloud.ByType(typeBootstrap)[0].Inputs["clientConfiguration"].IsSecret())

@@ -319,6 +319,7 @@ func TestProdSecrets(t *testing.T) {
 		assert.Subset(t, one(t, res, typ).AdditionalSecretOutputs, []string{"password", "uri", "privateUri"}, typ)
 	}
 	assert.Contains(t, one(t, res, tDBUser).AdditionalSecretOutputs, "password")
+	assert.Contains(t, one(t, res, tCluster).AdditionalSecretOutputs, "kubeConfigs", "the cluster's kubeconfig carries a token")
 	for _, k := range res.Cloud.ByType(tSpacesKey) {
 		assert.Contains(t, k.AdditionalSecretOutputs, "secretKey", k.Name)
 	}

@@ -11,7 +11,9 @@ import (
 // extra pools. Registry integration is ordered after the registry exists.
 func newCluster(ctx *pulumi.Context, name string, args *Args, registry *digitalocean.ContainerRegistry, parent pulumi.ResourceOption) (*digitalocean.KubernetesCluster, error) {
 	d := args.Doks
-	opts := []pulumi.ResourceOption{parent, pulumi.Protect(true), pulumi.DependsOn([]pulumi.Resource{registry})}
+	// kubeConfigs holds a bearer token: secret in state whatever the SDK marks.
+	opts := []pulumi.ResourceOption{parent, pulumi.Protect(true), pulumi.DependsOn([]pulumi.Resource{registry}),
+		pulumi.AdditionalSecretOutputs([]string{"kubeConfigs"})}
 	if d.AutoUpgrade {
 		// DigitalOcean applies patch releases itself: the pinned version is
 		// the one created with, and later upgrades are not drift.

@@ -63,7 +63,9 @@ func newMachines(ctx *pulumi.Context, c *TalosCluster, a *Args) (*machines, erro
 			// The node's own address: the VIP moves and is not up yet.
 			Node:          pulumi.String(n.IP),
 			ConfigPatches: patches.forNode(n),
-		}, parent)
+			// The applied config carries the cluster's keys (and, on the
+			// tunnel node, the WireGuard private key).
+		}, parent, pulumi.AdditionalSecretOutputs([]string{"machineConfiguration"}))
 		if err != nil {
 			return nil, err
 		}

@@ -181,9 +181,16 @@ func SecretValues(stack string) map[string]string {
 	return out
 }
 
-// InitStacks creates both stacks with passphrase secrets and sets every
-// secret config key with `pulumi config set --secret`.
+// InitStacks logs in to the S3 backend, creates both stacks with passphrase
+// secrets and sets every secret config key with `pulumi config set --secret`.
+//
+// The login is what an operator does; inside the project, backend.url in
+// Pulumi.yaml would still win over a stored login, which is why every
+// command also carries PULUMI_BACKEND_URL (the CLI's first choice).
 func (w *Workspace) InitStacks(ctx context.Context) error {
+	if _, err := w.Pulumi(ctx, nil, "login", w.S3.BackendURL(Bucket)); err != nil {
+		return err
+	}
 	for _, stack := range config.Stacks {
 		if _, err := w.Pulumi(ctx, nil, "stack", "init", stack, "--secrets-provider", "passphrase"); err != nil {
 			return err

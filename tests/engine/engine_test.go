@@ -146,6 +146,9 @@ func TestEngine(t *testing.T) {
 func bringUp(t *testing.T) {
 	c := ctx(t)
 	require.NoError(t, ws.InitStacks(c))
+	who, err := ws.Pulumi(c, nil, "whoami", "--verbose")
+	require.NoError(t, err)
+	assert.Contains(t, who.Stdout, "Backend URL: "+ws.S3.BackendURL(localcloud.Bucket), "logged in to the local S3 backend")
 
 	first, err := ws.Up(c, config.StackProd)
 	require.NoError(t, err)

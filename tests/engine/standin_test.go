@@ -3,7 +3,11 @@ package engine
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -15,6 +19,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/hybridcloud/platform/internal/localcloud"
+	"github.com/hybridcloud/platform/internal/simcloud"
 	"github.com/hybridcloud/platform/internal/standin"
 )
 
@@ -264,4 +269,43 @@ func TestToolVersionsAgree(t *testing.T) {
 	host, err := os.ReadFile(filepath.Join(root, "tools", "language-go", "go.mod"))
 	require.NoError(t, err)
 	assert.Contains(t, string(host), localcloud.LanguageGoModule+" "+localcloud.LanguageGoVersion+"\n")
+}
+
+// The stand-in's required inputs are the SDKs' own: each generated
+// constructor refuses a missing required argument, and the catalogue must
+// list exactly those, so Check fails where the real provider would.
+func TestStandinRequiredInputsMatchTheSDKs(t *testing.T) {
+	sdks := map[string]string{
+		"digitalocean": "github.com/pulumi/pulumi-digitalocean/sdk/v4",
+		"cloudflare":   "github.com/pulumi/pulumi-cloudflare/sdk/v5",
+		"talos":        "github.com/pulumiverse/pulumi-talos/sdk",
+	}
+	required := regexp.MustCompile(`invalid value for required argument '([A-Za-z]+)'`)
+	for pkg, mod := range sdks {
+		out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", mod).Output()
+		require.NoError(t, err, "go list -m %s", mod)
+		dir := filepath.Join(strings.TrimSpace(string(out)), "go", pkg)
+		types := simcloud.Types(pkg)
+		require.NotEmpty(t, types, pkg)
+		for _, typ := range types {
+			// digitalocean:index/vpc:Vpc -> go/digitalocean/vpc.go;
+			// talos:machine/secrets:Secrets -> go/talos/machine/secrets.go.
+			mid := strings.Split(typ, ":")[1]
+			module, file, _ := strings.Cut(mid, "/")
+			path := filepath.Join(dir, file+".go")
+			if module != "index" {
+				path = filepath.Join(dir, module, file+".go")
+			}
+			src, err := os.ReadFile(path)
+			require.NoError(t, err, typ)
+			var want []string
+			for _, m := range required.FindAllStringSubmatch(string(src), -1) {
+				want = append(want, strings.ToLower(m[1][:1])+m[1][1:])
+			}
+			sort.Strings(want)
+			kind, _ := simcloud.Lookup(typ)
+			got := slices.Sorted(slices.Values(kind.Required))
+			assert.Equal(t, want, got, "%s: required inputs", typ)
+		}
+	}
 }

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/hybridcloud/platform/internal/standin"
 )
 
 // Pinned tool versions. The CLI version must equal .pulumi-version (what CI
@@ -229,26 +231,42 @@ func lockFile(path string) (func(), error) {
 	}, nil
 }
 
+// sdkModules are the Go SDK modules of the packages the stand-in serves.
+var sdkModules = map[string]string{
+	"digitalocean": "github.com/pulumi/pulumi-digitalocean/sdk/v4",
+	"cloudflare":   "github.com/pulumi/pulumi-cloudflare/sdk/v5",
+	"kubernetes":   "github.com/pulumi/pulumi-kubernetes/sdk/v4",
+	"talos":        "github.com/pulumiverse/pulumi-talos/sdk",
+}
+
+// SDKDir returns the directory of a provider package's Go SDK (go/PKG in its
+// module, as go.mod pins it) in the module cache.
+func SDKDir(root, pkg string) (string, error) {
+	mod, ok := sdkModules[pkg]
+	if !ok {
+		return "", fmt.Errorf("no Go SDK module known for package %q", pkg)
+	}
+	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", mod)
+	cmd.Dir = root
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	dir, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go list -m %s: %w: %s", mod, err, stderr.String())
+	}
+	return filepath.Join(strings.TrimSpace(string(dir)), "go", pkg), nil
+}
+
 // pluginVersions reads the plugin version each provider SDK asks the engine
 // for, from the pulumi-plugin.json the SDK module ships.
 func pluginVersions(root string) (map[string]string, error) {
-	sdks := map[string]string{
-		"digitalocean": "github.com/pulumi/pulumi-digitalocean/sdk/v4",
-		"cloudflare":   "github.com/pulumi/pulumi-cloudflare/sdk/v5",
-		"kubernetes":   "github.com/pulumi/pulumi-kubernetes/sdk/v4",
-		"talos":        "github.com/pulumiverse/pulumi-talos/sdk",
-	}
 	out := map[string]string{}
-	for pkg, mod := range sdks {
-		cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", mod)
-		cmd.Dir = root
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		dir, err := cmd.Output()
+	for _, pkg := range standin.Packages {
+		dir, err := SDKDir(root, pkg)
 		if err != nil {
-			return nil, fmt.Errorf("go list -m %s: %w: %s", mod, err, stderr.String())
+			return nil, err
 		}
-		data, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(dir)), "go", pkg, "pulumi-plugin.json"))
+		data, err := os.ReadFile(filepath.Join(dir, "pulumi-plugin.json"))
 		if err != nil {
 			return nil, err
 		}
@@ -257,7 +275,7 @@ func pluginVersions(root string) (map[string]string, error) {
 			return nil, err
 		}
 		if info.Name != pkg || info.Version == "" {
-			return nil, fmt.Errorf("%s: pulumi-plugin.json names %q %q", mod, info.Name, info.Version)
+			return nil, fmt.Errorf("%s: pulumi-plugin.json names %q %q", dir, info.Name, info.Version)
 		}
 		out[pkg] = info.Version
 	}

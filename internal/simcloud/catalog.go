@@ -223,50 +223,6 @@ func strip(v resource.PropertyValue) any {
 	}
 }
 
-// SensitiveValues returns the string leaves of an object's sensitive outputs
-// that are long enough to be told apart in a state file. A leaf that also
-// appears in one of the object's other properties (a host name copied from an
-// input, say) is public and left out.
-func (k Kind) SensitiveValues(outputs resource.PropertyMap) []string {
-	leaves := func(v resource.PropertyValue) []string {
-		var out []string
-		var walk func(v resource.PropertyValue)
-		walk = func(v resource.PropertyValue) {
-			v = plain(v)
-			switch {
-			case v.IsString():
-				if s := v.StringValue(); len(s) >= 16 {
-					out = append(out, s)
-				}
-			case v.IsObject():
-				for _, e := range v.ObjectValue() {
-					walk(e)
-				}
-			case v.IsArray():
-				for _, e := range v.ArrayValue() {
-					walk(e)
-				}
-			}
-		}
-		walk(v)
-		return out
-	}
-	public := map[string]bool{}
-	var out []string
-	for key, v := range outputs {
-		if slices.Contains(k.Sensitive, string(key)) {
-			out = append(out, leaves(v)...)
-			continue
-		}
-		for _, s := range leaves(v) {
-			public[s] = true
-		}
-	}
-	out = slices.DeleteFunc(out, func(s string) bool { return public[s] })
-	sort.Strings(out)
-	return slices.Compact(out)
-}
-
 // Plain returns a property map as plain Go values with every secret
 // unwrapped: what the cloud's own API stores.
 func Plain(m resource.PropertyMap) map[string]any {

@@ -26,7 +26,7 @@ var invokes = map[string]func(args resource.PropertyMap) (resource.PropertyMap, 
 
 // cloudflareZone answers a zone lookup by name with stable ids.
 func cloudflareZone(args resource.PropertyMap) (resource.PropertyMap, error) {
-	name := argString(args, "name")
+	name := String(args, "name")
 	if name == "" {
 		return nil, fmt.Errorf("cloudflare getZone: the program must look zones up by name")
 	}
@@ -45,7 +45,7 @@ func cloudflareZone(args resource.PropertyMap) (resource.PropertyMap, error) {
 func required(args resource.PropertyMap, keys ...string) error {
 	var missing []string
 	for _, k := range keys {
-		if argString(args, k) == "" {
+		if String(args, k) == "" {
 			missing = append(missing, k)
 		}
 	}
@@ -64,7 +64,7 @@ func talosMachineConfiguration(args resource.PropertyMap) (resource.PropertyMap,
 	if _, ok := args["machineSecrets"]; !ok {
 		return nil, fmt.Errorf("talos getConfiguration: missing required argument machineSecrets")
 	}
-	typ := argString(args, "machineType")
+	typ := String(args, "machineType")
 	cfg := fmt.Sprintf(`version: v1alpha1
 machine:
   type: %s
@@ -77,7 +77,7 @@ cluster:
   network:
     dnsDomain: cluster.local
   kubernetesVersion: %s
-`, typ, argString(args, "talosVersion"), argString(args, "clusterName"), argString(args, "clusterEndpoint"), argString(args, "kubernetesVersion"))
+`, typ, String(args, "talosVersion"), String(args, "clusterName"), String(args, "clusterEndpoint"), String(args, "kubernetesVersion"))
 	out := resource.PropertyMap{}
 	for k, v := range args {
 		out[k] = v
@@ -104,7 +104,7 @@ func talosClientConfiguration(args resource.PropertyMap) (resource.PropertyMap, 
 			}
 		}
 	}
-	name := argString(args, "clusterName")
+	name := String(args, "clusterName")
 	cfg := fmt.Sprintf("context: %s\ncontexts:\n  %s:\n    endpoints: [%s]\n    nodes: [%s]\n    ca: mock\n    crt: mock\n    key: mock\n",
 		name, name, strings.Join(endpoints, ", "), strings.Join(nodes, ", "))
 	out := resource.PropertyMap{}

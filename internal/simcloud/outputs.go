@@ -17,7 +17,7 @@ func Compute(o Object, vpcRange func(id string) (string, bool)) (string, resourc
 	in := o.Inputs
 	out := in.Copy()
 	set := func(k string, v any) { out[resource.PropertyKey(k)] = resource.NewPropertyValue(v) }
-	str := func(k string) string { return argString(in, k) }
+	str := func(k string) string { return String(in, k) }
 	id := uuid(o.URN)
 	n := seed(o.URN)
 

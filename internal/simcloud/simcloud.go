@@ -45,8 +45,9 @@ func uuid(s string) string {
 	return h[0:8] + "-" + h[8:12] + "-4" + h[13:16] + "-a" + h[17:20] + "-" + h[20:32]
 }
 
-// argString returns a string argument, looking through a secret wrapper.
-func argString(args resource.PropertyMap, key string) string {
+// String returns a string input, looking through a secret wrapper; "" when
+// absent or not a string.
+func String(args resource.PropertyMap, key string) string {
 	v, ok := args[resource.PropertyKey(key)]
 	if ok && v.IsSecret() {
 		v = v.SecretValue().Element
@@ -56,7 +57,3 @@ func argString(args resource.PropertyMap, key string) string {
 	}
 	return ""
 }
-
-// String returns a string input, looking through a secret wrapper; "" when
-// absent or not a string.
-func String(args resource.PropertyMap, key string) string { return argString(args, key) }

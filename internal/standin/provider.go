@@ -172,10 +172,7 @@ func (p *Provider) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulum
 	if err != nil {
 		return nil, err
 	}
-	typ := req.GetType()
-	if typ == "" {
-		typ = string(resource.URN(req.GetUrn()).Type())
-	}
+	typ := typeOf(req.GetType(), req.GetUrn())
 	kind, ok := simcloud.Lookup(typ)
 	if !ok || !strings.HasPrefix(typ, p.pkg+":") {
 		return nil, fmt.Errorf("the %s stand-in does not simulate %s", p.pkg, typ)

@@ -23,9 +23,6 @@ type Entry struct {
 	URN     string         `json:"urn"` // the stack resource that owns it
 	ID      string         `json:"id"`
 	Outputs map[string]any `json:"outputs"`
-	// Sensitive holds the values the real provider's schema marks sensitive,
-	// so that tests can look for them in the Pulumi state.
-	Sensitive []string `json:"sensitive,omitempty"`
 }
 
 // Store is the simulated cloud's database: one JSON file per package in a
@@ -142,10 +139,13 @@ func (s *Store) with(write bool, fn func(map[string]*Entry) error) error {
 	return os.Rename(tmp, s.path)
 }
 
-// SensitiveValues reads every store in dir and returns the sensitive values
-// the simulated clouds handed out, sorted. A value that some object also
+// SensitiveValues reads every store in dir and returns the values the
+// simulated clouds handed out in outputs the real providers mark sensitive
+// (simcloud.Kind.Sensitive), sorted, so that tests can look for them in the
+// Pulumi state. Only strings of 16 characters or more count (shorter ones
+// cannot be told apart in a state file), and a value that some object also
 // shows in a property that is not sensitive (an access key id copied into a
-// Kubernetes Secret, say) is public and left out.
+// Kubernetes Secret, a host name copied from an input) is public and left out.
 func SensitiveValues(dir string) ([]string, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
@@ -162,12 +162,11 @@ func SensitiveValues(dir string) ([]string, error) {
 			return nil, fmt.Errorf("%s: %w", f, err)
 		}
 		for _, e := range m {
-			for _, v := range e.Sensitive {
-				sensitive[v] = true
-			}
 			kind, _ := simcloud.Lookup(e.Type)
 			for k, v := range e.Outputs {
-				if !slices.Contains(kind.Sensitive, k) {
+				if slices.Contains(kind.Sensitive, k) {
+					stringLeaves(v, sensitive)
+				} else {
 					stringLeaves(v, public)
 				}
 			}
@@ -175,7 +174,7 @@ func SensitiveValues(dir string) ([]string, error) {
 	}
 	out := make([]string, 0, len(sensitive))
 	for v := range sensitive {
-		if !public[v] {
+		if len(v) >= 16 && !public[v] {
 			out = append(out, v)
 		}
 	}
@@ -198,12 +197,8 @@ func stringLeaves(v any, into map[string]bool) {
 	}
 }
 
-// entry builds a store entry from a provider's outputs.
+// entry builds a store entry from a provider's outputs: what the cloud's own
+// API keeps, secrets unwrapped.
 func entry(typ, urn, id string, outputs resource.PropertyMap) *Entry {
-	kind, _ := simcloud.Lookup(typ)
-	return &Entry{
-		Type: typ, URN: urn, ID: id,
-		Outputs:   simcloud.Plain(outputs),
-		Sensitive: kind.SensitiveValues(outputs),
-	}
+	return &Entry{Type: typ, URN: urn, ID: id, Outputs: simcloud.Plain(outputs)}
 }

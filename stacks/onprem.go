@@ -21,6 +21,7 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 	}
 	cluster, err := talos.NewTalosCluster(ctx, cfg.Talos.ClusterName, &talos.Args{
 		Talos: cfg.Talos, Network: cfg.Network, LocalStoragePath: cfg.Storage.LocalPath,
+		ChartRepository: cfg.Platform.ChartRepository,
 		WireGuard: talos.WireGuard{
 			PrivateKey: cfg.Secrets.WireguardOnpremPrivateKey.Output(),
 			Address:    onpremTunnel,
@@ -36,6 +37,7 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 	}
 	disks, err := storage.NewOnpremStorage(ctx, cfg.Talos.ClusterName, &storage.Args{
 		Provider: cluster.Provider, Storage: cfg.Storage, Cni: cluster.Cni,
+		ChartRepository: cfg.Platform.ChartRepository,
 	})
 	if err != nil {
 		return nil, err
@@ -50,7 +52,9 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		Loki:          SpacesCredentials{AccessKey: prod.Keys["loki"].AccessKey, SecretKey: prod.Keys["loki"].SecretKey},
 		Velero:        SpacesCredentials{AccessKey: prod.Keys["velero"].AccessKey, SecretKey: prod.Keys["velero"].SecretKey},
 		// Pods need the CNI, and the ingress's LB-IPAM resources are Cilium's.
-		DependsOn: append([]pulumi.Resource{cluster.Cni}, disks.Ready...),
+		DependsOn: []pulumi.Resource{cluster.Cni},
+		// Prometheus, Alertmanager, Grafana and Loki claim local-ssd volumes.
+		VolumesAfter: disks.Ready,
 	})
 	if err != nil {
 		return nil, err

@@ -36,6 +36,9 @@ package stacks
 //     secret either way.
 //   - DependsOn lists resources the layer must wait for beyond the
 //     provider (the Cilium release on Talos).
+//   - VolumesAfter lists what workloads with volumes must also wait for
+//     (the storage provisioners and classes on Talos); the rest of the
+//     layer, the ingress among it, does not wait for them.
 //
 // Platform reads the validated "platform" config and the grafanaAdminPassword,
 // originTlsCertificate and originTlsPrivateKey secrets from cfg.
@@ -73,6 +76,7 @@ type PlatformInputs struct {
 	Loki          SpacesCredentials
 	Velero        SpacesCredentials
 	DependsOn     []pulumi.Resource
+	VolumesAfter  []pulumi.Resource
 }
 
 // PlatformOutputs is what the platform layer gives back to its stack.
@@ -195,6 +199,7 @@ func Platform(ctx *pulumi.Context, cfg *config.Config, in PlatformInputs) (*Plat
 		IngressController: baseline.Peer{Namespace: nsIngress, Labels: ingress.PodLabels},
 		Prometheus:        baseline.Peer{Namespace: nsMonitoring, Labels: map[string]string{"app.kubernetes.io/name": "prometheus"}},
 		MetricsServer:     pc.MetricsServer,
+		ChartRepository:   pc.ChartRepository,
 		After:             in.DependsOn,
 	}, provider)
 	if err != nil {
@@ -226,13 +231,16 @@ func Platform(ctx *pulumi.Context, cfg *config.Config, in PlatformInputs) (*Plat
 		},
 		ControlPlaneIPs: controlPlane,
 		Probes:          pc.Probes,
+		ChartRepository: pc.ChartRepository,
 		BackupRPO:       config.ClusterStateRPO,
+		VolumesAfter:    in.VolumesAfter,
 	}, provider)
 	if err != nil {
 		return nil, err
 	}
-	// ServiceMonitors in the other charts need the operator's CRDs.
-	afterMonitoring := []pulumi.Resource{obs.Operator}
+	// ServiceMonitors in the other charts need the monitoring CRDs, and
+	// nothing more of the observability stack.
+	afterMonitoring := []pulumi.Resource{obs.CRDs}
 
 	argo, err := gitops.NewGitOps(ctx, "gitops", &gitops.Args{
 		Namespace:   base.Namespace(nsArgoCD),
@@ -240,22 +248,26 @@ func Platform(ctx *pulumi.Context, cfg *config.Config, in PlatformInputs) (*Plat
 		Source:      pc.GitOps,
 		RBAC:        pc.RBAC,
 		After:       afterMonitoring,
+		// argocd-redis, which the chart expects from a hook Job.
+		RedisPassword:   cfg.Secrets.ArgoCDRedisPassword.Output(),
+		ChartRepository: pc.ChartRepository,
 	}, provider)
 	if err != nil {
 		return nil, err
 	}
 	velero, err := backup.NewBackup(ctx, "backup", &backup.Args{
-		Kind:       in.Kind,
-		Namespace:  base.Namespace(nsVelero),
-		Bucket:     in.BackupsBucket,
-		Prefix:     cluster,
-		PeerPrefix: peerCluster,
-		Endpoint:   pulumi.Sprintf("https://%s", endpoint),
-		Region:     in.SpacesRegion,
-		AccessKey:  secret(in.Velero.AccessKey),
-		SecretKey:  secret(in.Velero.SecretKey),
-		Schedules:  pc.Backup.Schedules,
-		After:      afterMonitoring,
+		Kind:            in.Kind,
+		Namespace:       base.Namespace(nsVelero),
+		Bucket:          in.BackupsBucket,
+		Prefix:          cluster,
+		PeerPrefix:      peerCluster,
+		Endpoint:        pulumi.Sprintf("https://%s", endpoint),
+		Region:          in.SpacesRegion,
+		AccessKey:       secret(in.Velero.AccessKey),
+		SecretKey:       secret(in.Velero.SecretKey),
+		Schedules:       pc.Backup.Schedules,
+		ChartRepository: pc.ChartRepository,
+		After:           afterMonitoring,
 	}, provider)
 	if err != nil {
 		return nil, err
@@ -273,6 +285,7 @@ func Platform(ctx *pulumi.Context, cfg *config.Config, in PlatformInputs) (*Plat
 		OriginKey:         cfg.Secrets.OriginTLSPrivateKey.Output(),
 		PublicAddress:     publicAddress,
 		L2Interfaces:      interfaces,
+		ChartRepository:   pc.ChartRepository,
 		After:             afterMonitoring,
 	}, provider)
 	if err != nil {

@@ -231,7 +231,13 @@ var badConfigs = []badConfig{
 	{name: "single ingress replica", stack: "prod", key: "platform", mutate: at("ingress.replicas", 1), wantKey: "platform.ingress.replicas", wantValue: "1"},
 	{name: "tunnel probe on the near side", stack: "prod", key: "platform", mutate: at("probes.tunnel", []any{"10.100.0.5"}), wantKey: "platform.probes.tunnel[0]", wantValue: "10.100.0.5"},
 	{name: "origin probe over plain http", stack: "onprem", key: "platform", mutate: at("probes.origins", []any{"http://192.168.10.50/healthz"}), wantKey: "platform.probes.origins[0]", wantValue: "http://192.168.10.50/healthz"},
+	{name: "chart repository not http(s)", stack: "onprem", key: "platform", mutate: at("chartRepository", "oci://registry.example.internal/charts"), wantKey: "platform.chartRepository", wantValue: "oci://registry.example.internal/charts"},
+	{name: "chart repository without a host", stack: "prod", key: "platform", mutate: at("chartRepository", "https:///charts"), wantKey: "platform.chartRepository", wantValue: "https:///charts"},
+	{name: "chart repository with credentials", stack: "prod", key: "platform", mutate: at("chartRepository", "https://ci:hunter2@charts.example.internal"), wantKey: "platform.chartRepository", wantValue: "https://ci:xxxxx@charts.example.internal"},
+	{name: "chart repository naming its index", stack: "onprem", key: "platform", mutate: at("chartRepository", "https://charts.example.internal/index.yaml"), wantKey: "platform.chartRepository", wantValue: "https://charts.example.internal/index.yaml"},
+	{name: "chart repository with a query", stack: "onprem", key: "platform", mutate: at("chartRepository", "https://charts.example.internal/?token=x"), wantKey: "platform.chartRepository", wantValue: "https://charts.example.internal/?token=x"},
 	{name: "grafana password too short", stack: "onprem", secret: map[string]string{"grafanaAdminPassword": "admin"}, wantKey: "grafanaAdminPassword", wantValue: "<redacted>"},
+	{name: "argo cd redis password too short", stack: "prod", secret: map[string]string{"argocdRedisPassword": "redis"}, wantKey: "argocdRedisPassword", wantValue: "<redacted>"},
 	{name: "origin certificate not PEM", stack: "prod", secret: map[string]string{"originTlsCertificate": "not a certificate"}, wantKey: "originTlsCertificate", wantValue: "<redacted>"},
 	{name: "origin key does not match the certificate", stack: "prod", secret: map[string]string{"originTlsPrivateKey": otherOriginKey}, wantKey: "originTlsPrivateKey", wantValue: "<redacted>"},
 	// secrets: the value is never echoed

@@ -30,7 +30,6 @@ func TestCiliumServesTheIngressAddress(t *testing.T) {
 	}{
 		{[]any{"kubeProxyReplacement"}, true, "L2 announcements require kube-proxy replacement"},
 		{[]any{"l2announcements", "enabled"}, true, "the agent must answer ARP for the load-balancer IP"},
-		{[]any{"externalIPs", "enabled"}, true, "requested by the platform layer (deprecated in 1.18, implied by kube-proxy replacement)"},
 		{[]any{"k8sClientRateLimit", "qps"}, 20.0, "each announced Service's Lease is renewed through the API"},
 		{[]any{"k8sClientRateLimit", "burst"}, 50.0, "bursts above the sustained rate for watches and lease renewals"},
 		{[]any{"devices"}, []any{"eno1"}, "announcements only work on devices Cilium attaches to"},
@@ -39,6 +38,8 @@ func TestCiliumServesTheIngressAddress(t *testing.T) {
 			assert.Equal(t, tc.want, dig(t, values, tc.path...), tc.why)
 		})
 	}
+	_, hasExternalIPs := values.(map[string]any)["externalIPs"]
+	assert.False(t, hasExternalIPs, "cilium 1.18 has no externalIPs key (the render test refuses unknown keys)")
 	// LB-IPAM is on unless disabled: nothing may turn it off.
 	assert.Nil(t, dig(t, values, "enableLBIPAM"), "LB-IPAM stays at the chart default (on)")
 }

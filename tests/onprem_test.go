@@ -503,18 +503,28 @@ func namespaceNamed(t *testing.T, res *plan.Result, ns string) *mockcloud.Resour
 	return nil
 }
 
-// The platform layer on Talos waits for the CNI and for both storage classes
-// and their provisioners, named one by one: a dependency on the storage
-// component would only cover the children registered by then.
+// On Talos the platform layer waits for the CNI; the charts that claim
+// volumes (kube-prometheus-stack, Loki) also wait for both storage classes
+// and their provisioners, named one by one (a dependency on the storage
+// component would only cover the children registered by then); the ingress,
+// the failover origin, does not wait for storage.
 func TestOnpremPlatformWaitsForStorage(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		res := mustRun(t, prodRefs(config.StackOnprem))
-		var want []string
+		var storage []string
 		for _, name := range []string{"local-ssd", "nfs"} {
-			want = append(want, named(t, res, "kubernetes:storage.k8s.io/v1:StorageClass", name).URN)
+			storage = append(storage, named(t, res, "kubernetes:storage.k8s.io/v1:StorageClass", name).URN)
 		}
-		want = append(want, named(t, res, "kubernetes:helm.sh/v4:Chart", "cilium").URN)
-		ns := namespaceNamed(t, res, "monitoring")
-		assert.Subset(t, ns.DependsOn, want, "run %d", i)
+		for _, chart := range []string{"local-path-provisioner", "nfs-subdir-external-provisioner"} {
+			storage = append(storage, named(t, res, "kubernetes:helm.sh/v4:Chart", chart).URN)
+		}
+		cni := named(t, res, "kubernetes:helm.sh/v4:Chart", "cilium").URN
+		assert.Contains(t, namespaceNamed(t, res, "monitoring").DependsOn, cni, "run %d: pods need the CNI", i)
+		for _, chart := range []string{"kps", "loki"} {
+			assert.Subset(t, named(t, res, "kubernetes:helm.sh/v4:Chart", chart).DependsOn, storage, "run %d: %s claims local-ssd volumes", i, chart)
+		}
+		for _, u := range storage {
+			assert.NotContains(t, named(t, res, "kubernetes:helm.sh/v4:Chart", "traefik").DependsOn, u, "run %d: the ingress needs no volume", i)
+		}
 	}
 }

@@ -163,6 +163,7 @@ func TestPlatformChartsArePinnedInBothStacks(t *testing.T) {
 		release, namespace string
 		chart              versions.Chart
 	}{
+		{"prometheus-operator-crds", "monitoring", versions.PrometheusOperatorCRDs},
 		{"kps", "monitoring", versions.KubePrometheusStack},
 		{"loki", "monitoring", versions.Loki},
 		{"alloy", "monitoring", versions.GrafanaAlloy},
@@ -504,18 +505,27 @@ func TestPlatformOrdering(t *testing.T) {
 				require.NotEmpty(t, nsURN, "chart %s is in undeclared namespace %s", r.Name, ns)
 				assert.Contains(t, r.DependsOn, nsURN, "chart %s must wait for namespace %s", r.Name, ns)
 			}
-			kps := named(t, res, chartType, "kps").URN
+			// The monitoring CRDs come first, from their own release; what
+			// creates monitoring.coreos.com objects waits for that release and
+			// not for the whole kube-prometheus-stack rollout.
+			crds := named(t, res, chartType, "prometheus-operator-crds").URN
+			kps := named(t, res, chartType, "kps")
+			assert.Contains(t, kps.DependsOn, crds, "kube-prometheus-stack renders Prometheus, Alertmanager and rules: it needs the CRDs")
 			for _, typ := range []string{"kubernetes:monitoring.coreos.com/v1:PrometheusRule", "kubernetes:monitoring.coreos.com/v1:Probe"} {
 				for _, r := range res.Cloud.ByType(typ) {
-					assert.Contains(t, r.DependsOn, kps, "%s %s needs the operator's CRDs", typ, r.Name)
+					assert.Contains(t, r.DependsOn, crds, "%s %s needs the CRDs", typ, r.Name)
+					assert.NotContains(t, r.DependsOn, kps.URN, "%s %s needs only the CRDs", typ, r.Name)
 				}
 			}
 			argo := named(t, res, chartType, "argocd").URN
 			assert.Contains(t, named(t, res, "kubernetes:argoproj.io/v1alpha1:Application", "root-application").DependsOn, argo)
 			for _, release := range []string{"argocd", "velero", "traefik"} {
 				deps := named(t, res, chartType, release).DependsOn
-				assert.Contains(t, deps, kps, "%s creates ServiceMonitors: it waits for the operator's CRDs", release)
+				assert.Contains(t, deps, crds, "%s creates ServiceMonitors: it waits for the CRDs", release)
+				assert.NotContains(t, deps, kps.URN, "%s waits for the CRDs only, not for kube-prometheus-stack's rollout", release)
 			}
+			assert.Contains(t, named(t, res, chartType, "argocd").DependsOn, named(t, res, secretType, "argocd-redis").URN,
+				"Argo CD's pods read argocd-redis: it exists before the chart")
 			assert.Contains(t, named(t, res, chartType, "traefik").DependsOn, named(t, res, secretType, "origin-tls").URN)
 		})
 	}
@@ -667,5 +677,29 @@ func TestPlatformIsDeterministic(t *testing.T) {
 			docs[i] = string(b)
 		}
 		assert.Equal(t, docs[0], docs[1], "two runs of %s's platform layer differ", c.stack)
+	}
+}
+
+// platform.chartRepository moves every chart of a stack, the Talos CNI and
+// storage provisioners included, to the one repository, under the same
+// names and pinned versions; empty leaves each on its upstream repository.
+func TestChartRepositoryServesEveryChart(t *testing.T) {
+	const mirror = "https://charts.example.internal/platform"
+	for _, stack := range config.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			upstream := mustRun(t, plan.Options{Stack: stack}).Cloud.ByType(chartType)
+			require.NotEmpty(t, upstream)
+			platform := stackObject(t, stack, "platform")
+			platform["chartRepository"] = mirror
+			mirrored := mustRun(t, plan.Options{Stack: stack, Set: map[string]string{"platform": toJSON(t, platform)}}).Cloud.ByType(chartType)
+			require.Len(t, mirrored, len(upstream), "the same releases")
+			for i, r := range mirrored {
+				up, in := plainInputs(upstream[i]), plainInputs(r)
+				assert.Equal(t, mirror, digPath(t, in, "repositoryOpts.repo"), "%s comes from the mirror", r.Name)
+				assert.NotEqual(t, mirror, digPath(t, up, "repositoryOpts.repo"), "%s comes from upstream by default", r.Name)
+				assert.Equal(t, up["chart"], in["chart"], r.Name)
+				assert.Equal(t, up["version"], in["version"], r.Name)
+			}
+		})
 	}
 }

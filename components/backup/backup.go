@@ -54,8 +54,11 @@ type Args struct {
 	SecretKey pulumi.StringInput
 	Schedules []config.BackupSchedule
 	// After lists resources every child waits for, such as the
-	// observability operator whose CRDs the chart's ServiceMonitors need.
+	// monitoring CRDs the chart's ServiceMonitors need.
 	After []pulumi.Resource
+	// ChartRepository, when set, is the one Helm repository every chart
+	// comes from (platform.chartRepository); empty means upstream.
+	ChartRepository string
 }
 
 // Backup is the Velero component.
@@ -113,7 +116,7 @@ func NewBackup(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Reso
 		}
 		deps = append(deps, vsc)
 	}
-	if _, err := kube.Chart(ctx, Release, versions.Velero, args.Namespace, veleroValues(args), child, pulumi.DependsOn(deps)); err != nil {
+	if _, err := kube.Chart(ctx, Release, versions.Velero.From(args.ChartRepository), args.Namespace, veleroValues(args), child, pulumi.DependsOn(deps)); err != nil {
 		return nil, err
 	}
 	var names pulumi.StringArray

@@ -49,6 +49,9 @@ type Args struct {
 	IngressController Peer
 	Prometheus        Peer
 	MetricsServer     config.MetricsServer
+	// ChartRepository, when set, is the one Helm repository every chart
+	// comes from (platform.chartRepository); empty means upstream.
+	ChartRepository string
 	// After lists resources everything here waits for (e.g. the CNI): the
 	// namespaces wait, and all namespaced objects wait for their namespace.
 	After []pulumi.Resource
@@ -148,7 +151,7 @@ func NewBaseline(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 		return nil, err
 	}
 	if args.MetricsServer.Install {
-		if err := metricsServer(ctx, args.MetricsServer, parent...); err != nil {
+		if err := metricsServer(ctx, args.MetricsServer, args.ChartRepository, parent...); err != nil {
 			return nil, err
 		}
 	}

@@ -25,6 +25,10 @@ const (
 	ApplicationAPI = "argoproj.io/v1alpha1"
 	// InClusterServer is how Argo CD names the cluster it runs in.
 	InClusterServer = "https://kubernetes.default.svc"
+	// RedisSecret holds Redis's password under the key "auth". The chart
+	// hard-codes both: templates/_helpers.tpl (argo-cd.redisPasswordSecretRef)
+	// and templates/redis/deployment.yaml of argo-cd 10.1.1.
+	RedisSecret = "argocd-redis"
 )
 
 // Args configures Argo CD.
@@ -37,9 +41,15 @@ type Args struct {
 	// RBAC maps the platform's groups onto Argo CD roles (effective once
 	// Argo CD has SSO that sends groups).
 	RBAC config.RBAC
+	// RedisPassword is the password of Argo CD's Redis (a secret, stable
+	// across runs): the program creates the argocd-redis Secret from it.
+	RedisPassword pulumi.StringInput
 	// After lists resources every child waits for, such as the
-	// observability operator whose CRDs the chart's ServiceMonitors need.
+	// monitoring CRDs the chart's ServiceMonitors need.
 	After []pulumi.Resource
+	// ChartRepository, when set, is the one Helm repository every chart
+	// comes from (platform.chartRepository); empty means upstream.
+	ChartRepository string
 }
 
 // GitOps is the Argo CD component.
@@ -59,6 +69,9 @@ func (a *Args) check() error {
 	if a.Source.RepoURL == "" || a.Source.Path == "" || a.Source.Revision == "" || a.Source.RevisionHistoryLimit < 1 {
 		return errors.New("gitops: repository URL, path, revision and a revision history limit are required")
 	}
+	if a.RedisPassword == nil {
+		return errors.New("gitops: args.RedisPassword is required (the argocd-redis Secret)")
+	}
 	return nil
 }
 
@@ -73,7 +86,15 @@ func NewGitOps(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Reso
 	}
 	// Every child is parented here and waits for args.After.
 	child := pulumi.Composite(pulumi.Parent(g), pulumi.DependsOn(args.After))
-	chart, err := kube.Chart(ctx, Release, versions.ArgoCD, args.Namespace, argoValues(args), child)
+	// The chart creates argocd-redis only in its redis-secret-init Job, a
+	// pre-install/pre-upgrade hook that helm.sh/v4 Chart never runs; every
+	// Argo CD component reads it, so the program creates it before the chart.
+	redis, err := kube.Secret(ctx, RedisSecret, args.Namespace, "Opaque", pulumi.StringMap{"auth": args.RedisPassword}, child)
+	if err != nil {
+		return nil, err
+	}
+	chart, err := kube.Chart(ctx, Release, versions.ArgoCD.From(args.ChartRepository), args.Namespace, argoValues(args), child,
+		pulumi.DependsOn([]pulumi.Resource{redis}))
 	if err != nil {
 		return nil, err
 	}
@@ -96,11 +117,13 @@ func NewGitOps(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Reso
 
 // argoValues are the argo-cd chart values.
 //
-// helm/v4 renders the chart without running hooks. argo-cd has one: the
-// redis-secret-init Job (pre-install) that creates the Redis password
-// Secret. Rendered as a plain Job it still runs once, before Redis can start
-// (Redis waits for the Secret), and it is idempotent when a chart upgrade
-// replaces it. The CRDs are plain templates (crds.install) kept on delete.
+// helm/v4 renders the chart without hooks, and deploys no hook object at
+// all (pulumi-kubernetes #3284). argo-cd's one hook is the redis-secret-init
+// Job (pre-install, pre-upgrade), the only creator of the argocd-redis
+// Secret that the server, repo-server, application-controller and Redis
+// read. It is off here (redisSecretInit.enabled), and NewGitOps creates the
+// Secret from secret config instead. The CRDs are plain templates
+// (crds.install), kept on delete.
 func argoValues(a *Args) map[string]any {
 	var policy []string
 	for _, g := range a.RBAC.PlatformAdmins.Groups {
@@ -130,6 +153,8 @@ func argoValues(a *Args) map[string]any {
 		"server":     map[string]any{"metrics": map[string]any{"enabled": true, "serviceMonitor": map[string]any{"enabled": true}}},
 		"repoServer": map[string]any{"metrics": map[string]any{"enabled": true, "serviceMonitor": map[string]any{"enabled": true}}},
 		"dex":        map[string]any{"enabled": false},
+		// argocd-redis comes from the program (see above).
+		"redisSecretInit": map[string]any{"enabled": false},
 	}
 }
 

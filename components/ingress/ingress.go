@@ -63,8 +63,11 @@ type Args struct {
 	// L2Interfaces are the node NICs Cilium announces the address on (Talos).
 	L2Interfaces []string
 	// After lists resources every child waits for, such as the
-	// observability operator whose CRDs the chart's ServiceMonitors need.
+	// monitoring CRDs the chart's ServiceMonitors need.
 	After []pulumi.Resource
+	// ChartRepository, when set, is the one Helm repository every chart
+	// comes from (platform.chartRepository); empty means upstream.
+	ChartRepository string
 }
 
 // Ingress is the ingress component.
@@ -124,7 +127,7 @@ func NewIngress(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 	if err != nil {
 		return nil, err
 	}
-	chart, err := kube.Chart(ctx, Release, versions.Traefik, args.Namespace, traefikValues(args), child,
+	chart, err := kube.Chart(ctx, Release, versions.Traefik.From(args.ChartRepository), args.Namespace, traefikValues(args), child,
 		pulumi.DependsOn([]pulumi.Resource{tls}))
 	if err != nil {
 		return nil, err
@@ -243,7 +246,10 @@ func traefikValues(a *Args) map[string]any {
 		},
 		"ports": map[string]any{
 			"websecure": map[string]any{
-				"tls": map[string]any{"enabled": true},
+				// The entry point's TLS block is ports.<name>.http.tls in
+				// traefik 41.x; its values.schema.json rejects any other key
+				// (additionalProperties: false), ports.websecure.tls included.
+				"http": map[string]any{"tls": map[string]any{"enabled": true}},
 				// Cloudflare's X-Forwarded-For carries the client address.
 				"forwardedHeaders": map[string]any{"trustedIPs": kube.Strings(a.Settings.CloudflareCidrs)},
 			},

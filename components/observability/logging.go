@@ -26,12 +26,12 @@ func logging(ctx *pulumi.Context, a *Args, opts ...pulumi.ResourceOption) error 
 	if err != nil {
 		return err
 	}
-	loki, err := kube.Chart(ctx, LokiRelease, versions.Loki, a.Namespace, lokiValues(a),
-		append(opts, pulumi.DependsOn([]pulumi.Resource{creds}))...)
+	loki, err := kube.Chart(ctx, LokiRelease, versions.Loki.From(a.ChartRepository), a.Namespace, lokiValues(a),
+		append(opts, pulumi.DependsOn(append([]pulumi.Resource{creds}, a.VolumesAfter...)))...)
 	if err != nil {
 		return err
 	}
-	_, err = kube.Chart(ctx, AlloyRelease, versions.GrafanaAlloy, a.Namespace, alloyValues(a),
+	_, err = kube.Chart(ctx, AlloyRelease, versions.GrafanaAlloy.From(a.ChartRepository), a.Namespace, alloyValues(a),
 		append(opts, pulumi.DependsOn([]pulumi.Resource{loki}))...)
 	return err
 }

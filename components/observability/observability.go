@@ -16,15 +16,18 @@ import (
 
 	"github.com/hybridcloud/platform/internal/config"
 	"github.com/hybridcloud/platform/internal/kube"
+	"github.com/hybridcloud/platform/internal/versions"
 )
 
 // Release names; they fix the in-cluster service names below.
 const (
 	PrometheusRelease = "kps"
-	LokiRelease       = "loki"
-	AlloyRelease      = "alloy"
-	BlackboxRelease   = "blackbox-exporter"
-	GrafanaService    = "grafana"
+	// CRDsRelease installs the monitoring.coreos.com CRDs.
+	CRDsRelease     = "prometheus-operator-crds"
+	LokiRelease     = "loki"
+	AlloyRelease    = "alloy"
+	BlackboxRelease = "blackbox-exporter"
+	GrafanaService  = "grafana"
 )
 
 // ObjectStore is an S3-compatible bucket with its own access key.
@@ -67,6 +70,12 @@ type Args struct {
 	Probes          config.Probes
 	// BackupRPO is the longest a cluster-state backup may be missing.
 	BackupRPO time.Duration
+	// ChartRepository, when set, is the one Helm repository every chart
+	// comes from (platform.chartRepository); empty means upstream.
+	ChartRepository string
+	// VolumesAfter lists what the charts with volumes (kube-prometheus-stack,
+	// Loki) wait for, such as the storage provisioners; nothing else does.
+	VolumesAfter []pulumi.Resource
 }
 
 func (a *Args) check() error {
@@ -102,10 +111,12 @@ type Observability struct {
 	AlertmanagerURL pulumi.StringOutput `pulumi:"alertmanagerUrl"`
 	LokiURL         pulumi.StringOutput `pulumi:"lokiUrl"`
 
-	// Operator is the kube-prometheus-stack release, which brings the
-	// ServiceMonitor, PodMonitor, Probe and PrometheusRule CRDs: charts that
-	// create those objects must depend on it.
-	Operator pulumi.Resource
+	// CRDs is the prometheus-operator-crds release: the ServiceMonitor,
+	// PodMonitor, Probe, PrometheusRule (and other monitoring.coreos.com)
+	// CRDs. Anything that creates those objects depends on it, and only on
+	// it: waiting for the whole kube-prometheus-stack would put its rollout
+	// on the critical path of every chart with a ServiceMonitor.
+	CRDs pulumi.Resource
 }
 
 // NewObservability declares the stack. Everything is a child of the
@@ -128,14 +139,18 @@ func NewObservability(ctx *pulumi.Context, name string, args *Args, opts ...pulu
 	if err != nil {
 		return nil, err
 	}
-	stack, err := kube.Chart(ctx, PrometheusRelease, kubePrometheusStack, ns, prometheusValues(args), parent,
-		pulumi.DependsOn([]pulumi.Resource{grafanaSecret}))
+	// The CRDs come first, as their own release; kube-prometheus-stack's
+	// own copy (the same operator version) is off.
+	crds, err := kube.Chart(ctx, CRDsRelease, versions.PrometheusOperatorCRDs.From(args.ChartRepository), ns, nil, parent)
 	if err != nil {
 		return nil, err
 	}
-	// Custom resources of the operator's kinds wait for its CRDs.
-	o.Operator = stack
-	afterCRDs := pulumi.DependsOn([]pulumi.Resource{stack})
+	o.CRDs = crds
+	afterCRDs := pulumi.DependsOn([]pulumi.Resource{crds})
+	if _, err := kube.Chart(ctx, PrometheusRelease, versions.KubePrometheusStack.From(args.ChartRepository), ns, prometheusValues(args), parent,
+		pulumi.DependsOn(append([]pulumi.Resource{grafanaSecret, crds}, args.VolumesAfter...))); err != nil {
+		return nil, err
+	}
 	if err := logging(ctx, args, parent); err != nil {
 		return nil, err
 	}

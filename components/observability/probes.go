@@ -29,8 +29,10 @@ func blackboxValues() map[string]any {
 	ip4 := map[string]any{"preferred_ip_protocol": "ip4"}
 	return map[string]any{
 		"fullnameOverride": BlackboxRelease,
-		// ICMP needs CAP_NET_RAW; the chart adds only that capability.
-		"allowIcmp": true,
+		// ICMP needs CAP_NET_RAW. The chart's allowIcmp key is gone since
+		// chart 7.0.0; 11.17.2's values.yaml says "Add NET_RAW to enable
+		// ICMP" under securityContext.capabilities (it keeps drop: ALL).
+		"securityContext": map[string]any{"capabilities": map[string]any{"add": []any{"NET_RAW"}}},
 		"config": map[string]any{"modules": map[string]any{
 			moduleICMP: map[string]any{"prober": "icmp", "timeout": "5s", "icmp": ip4},
 			moduleTCP:  map[string]any{"prober": "tcp", "timeout": "5s", "tcp": ip4},
@@ -52,7 +54,7 @@ func blackboxValues() map[string]any {
 // for a bare tunnel address, TCP connect for address:port, HTTPS for the
 // failover origin.
 func probes(ctx *pulumi.Context, a *Args, parent, afterCRDs pulumi.ResourceOption) error {
-	exporter, err := kube.Chart(ctx, BlackboxRelease, versions.BlackboxExporter, a.Namespace, blackboxValues(), parent, afterCRDs)
+	exporter, err := kube.Chart(ctx, BlackboxRelease, versions.BlackboxExporter.From(a.ChartRepository), a.Namespace, blackboxValues(), parent, afterCRDs)
 	if err != nil {
 		return err
 	}

@@ -5,10 +5,7 @@ import (
 
 	"github.com/hybridcloud/platform/internal/config"
 	"github.com/hybridcloud/platform/internal/kube"
-	"github.com/hybridcloud/platform/internal/versions"
 )
-
-var kubePrometheusStack = versions.KubePrometheusStack
 
 // Talos control-plane metrics ports. Talos binds them to 0.0.0.0 only when
 // the machine config says so (see the README); DOKS does not expose them.
@@ -33,14 +30,15 @@ func volumeClaim(storageClass, size string) map[string]any {
 // a Secret and patch the webhook configurations after install: rendered as
 // plain resources they race the webhook they patch. The webhooks are
 // therefore off (the operator still rejects invalid rules when it loads
-// them), and operator TLS with them. The CRDs come from the chart's crds/
-// directory, which helm/v4 installs and, unlike Helm, also upgrades.
+// them), and operator TLS with them. The CRDs are off here: the
+// prometheus-operator-crds release installs the same ones first (helm/v4
+// installs and, unlike Helm, also upgrades CRDs of a release).
 func prometheusValues(a *Args) map[string]any {
 	s := a.Settings
 	doks := a.Kind == config.ClusterDOKS
 	values := map[string]any{
 		"fullnameOverride": PrometheusRelease,
-		"crds":             map[string]any{"enabled": true},
+		"crds":             map[string]any{"enabled": false},
 		"defaultRules": map[string]any{
 			"create": true,
 			// No alerts for control-plane parts nobody can scrape on DOKS.

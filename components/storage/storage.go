@@ -57,6 +57,9 @@ type Args struct {
 	// Cni is the resource that gives pods a network; the provisioners wait
 	// for it.
 	Cni pulumi.Resource
+	// ChartRepository, when set, is the one Helm repository every chart
+	// comes from (platform.chartRepository); empty means upstream.
+	ChartRepository string
 }
 
 func (a *Args) check() error {
@@ -100,7 +103,7 @@ func NewOnpremStorage(ctx *pulumi.Context, name string, args *Args, opts ...pulu
 	if err != nil {
 		return nil, err
 	}
-	localChart, err := chart(ctx, versions.LocalPathProvisioner, localNs, pulumi.Map{
+	localChart, err := chart(ctx, versions.LocalPathProvisioner.From(args.ChartRepository), localNs, pulumi.Map{
 		"storageClass": pulumi.Map{
 			"create":          pulumi.Bool(false), // declared below
 			"provisionerName": pulumi.String(localProvisioner),
@@ -132,7 +135,7 @@ func NewOnpremStorage(ctx *pulumi.Context, name string, args *Args, opts ...pulu
 	if err != nil {
 		return nil, err
 	}
-	nfsChart, err := chart(ctx, versions.NFSSubdirExternalProvisioner, nfsNs, pulumi.Map{
+	nfsChart, err := chart(ctx, versions.NFSSubdirExternalProvisioner.From(args.ChartRepository), nfsNs, pulumi.Map{
 		"replicaCount": pulumi.Int(2), // leader election keeps one active
 		"nfs": pulumi.Map{
 			"server": pulumi.String(args.Storage.NFSServer),

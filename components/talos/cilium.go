@@ -7,6 +7,7 @@ import (
 	helmv4 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v4"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hybridcloud/platform/internal/clusterapi"
 	"github.com/hybridcloud/platform/internal/config"
 	"github.com/hybridcloud/platform/internal/versions"
 )
@@ -36,10 +37,11 @@ func newCilium(ctx *pulumi.Context, c *TalosCluster, name string, a *Args) error
 	if err != nil {
 		return err
 	}
-	chart, err := helmv4.NewChart(ctx, "cilium", &helmv4.ChartArgs{
-		Chart:          pulumi.String(versions.Cilium.Name),
-		Version:        pulumi.String(versions.Cilium.Version),
-		RepositoryOpts: helmv4.RepositoryOptsArgs{Repo: pulumi.String(versions.Cilium.Repo)},
+	pin := versions.Cilium.From(a.ChartRepository)
+	chart, err := helmv4.NewChart(ctx, clusterapi.CiliumRelease, &helmv4.ChartArgs{
+		Chart:          pulumi.String(pin.Name),
+		Version:        pulumi.String(pin.Version),
+		RepositoryOpts: helmv4.RepositoryOptsArgs{Repo: pulumi.String(pin.Repo)},
 		Namespace:      pulumi.String("kube-system"),
 		Values:         ciliumValues(a),
 	}, pulumi.Parent(c), pulumi.Provider(provider))
@@ -94,11 +96,9 @@ func ciliumValues(a *Args) pulumi.Map {
 		// that no policy selects, as Kubernetes specifies.
 		"policyEnforcementMode": pulumi.String("default"),
 		// The ingress address: LB-IPAM assigns it, L2 announcements answer
-		// ARP for it on these devices. externalIPs is deprecated in 1.18
-		// (implied by kube-proxy replacement, removed in 1.19): drop it on
-		// the bump to 1.19.
+		// ARP for it on these devices. (cilium 1.18's values and templates
+		// have no externalIPs key: kube-proxy replacement covers it.)
 		"l2announcements": pulumi.Map{"enabled": pulumi.Bool(true)},
-		"externalIPs":     pulumi.Map{"enabled": pulumi.Bool(true)},
 		"devices":         pulumi.ToStringArray(ciliumDevices(a.Talos)),
 		"k8sClientRateLimit": pulumi.Map{
 			"qps":   pulumi.Int(ciliumClientQPS),

@@ -46,6 +46,9 @@ type Args struct {
 	LocalStoragePath string
 	// WireGuard is the wg0 tunnel to the DO gateway on Talos.WireguardNode.
 	WireGuard WireGuard
+	// ChartRepository, when set, is the Helm repository the Cilium chart
+	// comes from (platform.chartRepository); empty means upstream.
+	ChartRepository string
 }
 
 // WireGuard is the on-prem end of the tunnel.

@@ -12,6 +12,12 @@ type Platform struct {
 	Ingress       Ingress        `json:"ingress"`
 	Probes        Probes         `json:"probes"`
 	MetricsServer MetricsServer  `json:"metricsServer"`
+	// ChartRepository is the one Helm repository (a ChartMuseum, a static
+	// mirror of index.yaml plus archives) every chart of the stack comes
+	// from, under its upstream name and pinned version: for sites that
+	// cannot reach the public chart repositories. Empty: each chart comes
+	// from its upstream repository (internal/versions).
+	ChartRepository string `json:"chartRepository"`
 }
 
 // Monitoring sizes and retains the observability stack.

@@ -34,6 +34,7 @@ func validatePlatform(p *problems, c *Config) {
 	validateApps(p, pl.Apps)
 	validateIngress(p, c)
 	validateProbes(p, c)
+	validateChartRepository(p, pl.ChartRepository)
 	cert, key := c.Secrets.OriginTLSCertificate.value, c.Secrets.OriginTLSPrivateKey.value
 	if cert != "" && key != "" && !tlsPairMatches(cert, key) {
 		p.add("originTlsPrivateKey", redacted, "the private key of originTlsCertificate: the two secrets do not belong together")
@@ -103,6 +104,27 @@ func validGitURL(s string) bool {
 	}
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "https" || u.Scheme == "ssh") && u.Host != "" && len(strings.Trim(u.Path, "/")) > 0 && u.RawQuery == ""
+}
+
+// validateChartRepository accepts empty or the URL of a classic Helm
+// repository. Helm resolves the repository's index as <url>/index.yaml
+// (helm.sh/helm/v3 pkg/repo ChartRepository.DownloadIndexFile joins the
+// path), so a query or fragment would be lost; credentials in the URL would
+// sit in plaintext in the stack file. OCI registries (oci://) are not
+// supported by this key.
+func validateChartRepository(p *problems, s string) {
+	if s == "" {
+		return
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Opaque != "":
+		p.add("platform.chartRepository", s, "empty (each chart's upstream repository) or the http(s) URL of a Helm chart repository, such as https://charts.example.internal/platform")
+	case u.User != nil:
+		p.add("platform.chartRepository", u.Redacted(), "a URL without credentials: it is stored in plaintext in the stack file")
+	case u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(u.Path, "index.yaml"):
+		p.add("platform.chartRepository", s, "the repository's base URL, without a query, fragment or index.yaml: Helm appends /index.yaml itself")
+	}
 }
 
 func validateBackup(p *problems, b *Backup) {

@@ -42,6 +42,8 @@ var SecretSpecs = []SecretSpec{
 		Help: "the on-prem peer's WireGuard private key: wg genkey"},
 	{Key: "grafanaAdminPassword", Kind: KindPassword, Stacks: []string{StackProd, StackOnprem},
 		Help: "the Grafana admin password: openssl rand -base64 24"},
+	{Key: "argocdRedisPassword", Kind: KindPassword, Stacks: []string{StackProd, StackOnprem},
+		Help: "the password of Argo CD's Redis (Secret argocd-redis): openssl rand -hex 24"},
 	{Key: "originTlsCertificate", Kind: KindTLSCertificate, Stacks: []string{StackProd, StackOnprem},
 		Help: "the Cloudflare Origin CA certificate (PEM) issued once for originTlsPrivateKey: pulumi config set --secret originTlsCertificate < origin.pem"},
 	{Key: "originTlsPrivateKey", Kind: KindTLSPrivateKey, Stacks: []string{StackProd, StackOnprem},
@@ -138,6 +140,7 @@ type Secrets struct {
 	DoksToken                  Secret
 	WireguardOnpremPrivateKey  Secret
 	GrafanaAdminPassword       Secret
+	ArgoCDRedisPassword        Secret
 	OriginTLSCertificate       Secret
 	OriginTLSPrivateKey        Secret
 }
@@ -153,6 +156,8 @@ func (s *Secrets) set(key, value string) {
 		s.WireguardOnpremPrivateKey = sec
 	case "grafanaAdminPassword":
 		s.GrafanaAdminPassword = sec
+	case "argocdRedisPassword":
+		s.ArgoCDRedisPassword = sec
 	case "originTlsCertificate":
 		s.OriginTLSCertificate = sec
 	case "originTlsPrivateKey":

@@ -38,7 +38,9 @@ func Meta(name string, namespace pulumi.StringInput, labels map[string]string) *
 // Chart installs a pinned chart with helm/v4 Chart (rendered by Pulumi, no
 // Helm hooks run: see the README for what each chart needs instead). The
 // release name is the resource name. Values are plain Go data; Pulumi
-// outputs inside them are resolved, and the chart waits on them.
+// outputs inside them are resolved, and the chart waits on them. Pass the
+// pin through versions.Chart.From(platform.chartRepository) so that an
+// air-gapped site's repository replaces the upstream one.
 func Chart(ctx *pulumi.Context, name string, c versions.Chart, namespace pulumi.StringInput, values map[string]any,
 	opts ...pulumi.ResourceOption) (*helmv4.Chart, error) {
 	return helmv4.NewChart(ctx, name, &helmv4.ChartArgs{

@@ -1,0 +1,188 @@
+package chartcheck
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/releaseutil"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+	"sigs.k8s.io/yaml"
+)
+
+// Release is one helm.sh/v4 Chart as the program declared it.
+type Release struct {
+	// Resource is the Pulumi logical name of the Chart.
+	Resource string
+	// Name is the Helm release name (the Chart's name input, else Resource).
+	Name      string
+	Namespace string
+	Chart     string
+	Version   string
+	Repo      string
+	// Values are the Chart's values, plain: secrets unwrapped.
+	Values map[string]any
+	// URN of the Chart resource, for dependency checks.
+	URN string
+}
+
+// ID names a release in findings: the Helm release and its chart.
+func (r *Release) ID() string {
+	return fmt.Sprintf("%s (%s %s)", r.Name, r.Chart, r.Version)
+}
+
+// Object is one rendered Kubernetes object.
+type Object struct {
+	APIVersion string
+	Kind       string
+	Name       string
+	Namespace  string
+	// Source is the chart template that rendered it.
+	Source string
+	// Hook lists the helm.sh/hook events of a hook object; empty otherwise.
+	Hook string
+	Raw  map[string]any
+	// URN is the Pulumi resource of a program object (empty when rendered).
+	URN string
+}
+
+// Ref names the object as kind namespace/name.
+func (o *Object) Ref() string {
+	if o.Namespace == "" {
+		return o.Kind + " " + o.Name
+	}
+	return o.Kind + " " + o.Namespace + "/" + o.Name
+}
+
+// Rendered is a release rendered by Helm: the objects helm.sh/v4 Chart
+// deploys, and the hook objects it never deploys.
+type Rendered struct {
+	Release *Release
+	Chart   *chart.Chart
+	Objects []*Object
+	Hooks   []*Object
+}
+
+// Cluster is what a stack's cluster offers a render: its Kubernetes version
+// and the API versions it serves (built-in and from CRDs).
+type Cluster struct {
+	// KubeVersion is a full version such as v1.35.4.
+	KubeVersion string
+	// APIVersions are group/version and group/version/Kind strings, as
+	// .Capabilities.APIVersions holds them.
+	APIVersions []string
+}
+
+// Render renders a release as pulumi-kubernetes' helm.sh/v4 Chart does
+// (provider/pkg/provider/helm/v4/chart.go at v4.32.0: helm template with
+// ClientOnly, DryRun, IncludeCRDs unless skipCrds, DisableHooks, the release
+// name and namespace), with the stack's Kubernetes version and API versions.
+// It uses the same Helm library version as that provider (helm.sh/helm/v3
+// v3.20.2). The values schema, Chart.yaml's kubeVersion, template errors and
+// `fail` calls all surface as the returned error.
+func Render(ctx context.Context, ch *chart.Chart, r *Release, c Cluster) (*Rendered, error) {
+	kv, err := chartutil.ParseKubeVersion(c.KubeVersion)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes version %q: %w", c.KubeVersion, err)
+	}
+	cfg := &action.Configuration{Log: func(string, ...interface{}) {}}
+	install := action.NewInstall(cfg)
+	install.DryRun = true
+	install.DryRunOption = "client"
+	install.ClientOnly = true
+	install.Replace = true
+	install.IncludeCRDs = true
+	install.DisableHooks = true
+	install.ReleaseName = r.Name
+	install.Namespace = r.Namespace
+	install.KubeVersion = kv
+	install.APIVersions = chartutil.VersionSet(c.APIVersions)
+	rel, err := install.RunWithContext(ctx, ch, deepCopy(r.Values))
+	if err != nil {
+		return nil, err
+	}
+	out := &Rendered{Release: r, Chart: ch}
+	if out.Objects, err = parseManifest(rel.Manifest, ""); err != nil {
+		return nil, err
+	}
+	for _, h := range rel.Hooks {
+		events := make([]string, len(h.Events))
+		for i, e := range h.Events {
+			events[i] = string(e)
+		}
+		objs, err := parseManifest("# Source: "+h.Path+"\n"+h.Manifest, strings.Join(events, ","))
+		if err != nil {
+			return nil, err
+		}
+		out.Hooks = append(out.Hooks, objs...)
+	}
+	return out, nil
+}
+
+var sourceRe = regexp.MustCompile(`(?m)^# Source: (.+)$`)
+
+// parseManifest splits a rendered manifest into objects. Namespaces are
+// filled in later (Stack.normalize), once every CRD's scope is known.
+func parseManifest(manifest, hook string) ([]*Object, error) {
+	docs := releaseutil.SplitManifests(manifest)
+	keys := make([]string, 0, len(docs))
+	for k := range docs {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return manifestIndex(keys[i]) < manifestIndex(keys[j]) })
+	var out []*Object
+	for _, k := range keys {
+		doc := docs[k]
+		source := ""
+		if m := sourceRe.FindStringSubmatch(doc); m != nil {
+			source = strings.TrimSpace(m[1])
+		}
+		js, err := yaml.YAMLToJSON([]byte(doc))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", source, err)
+		}
+		var raw map[string]any
+		if err := utiljson.Unmarshal(js, &raw); err != nil {
+			return nil, fmt.Errorf("%s: %w", source, err)
+		}
+		if len(raw) == 0 {
+			continue
+		}
+		o := &Object{Source: source, Hook: hook, Raw: raw}
+		o.APIVersion, _ = raw["apiVersion"].(string)
+		o.Kind, _ = raw["kind"].(string)
+		if meta, ok := raw["metadata"].(map[string]any); ok {
+			o.Name, _ = meta["name"].(string)
+			o.Namespace, _ = meta["namespace"].(string)
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// manifestIndex orders SplitManifests' keys (manifest-0, manifest-1, ...).
+func manifestIndex(key string) int {
+	n := 0
+	_, _ = fmt.Sscanf(strings.TrimPrefix(key, "manifest-"), "%d", &n)
+	return n
+}
+
+func deepCopy(v map[string]any) map[string]any {
+	if v == nil {
+		return map[string]any{}
+	}
+	var out map[string]any
+	js, err := utiljson.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	if err := utiljson.Unmarshal(js, &out); err != nil {
+		panic(err)
+	}
+	return out
+}

@@ -6,6 +6,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hybridcloud/platform/internal/config"
+	"github.com/hybridcloud/platform/internal/mockcloud"
 	"github.com/hybridcloud/platform/internal/plan"
 )
 
@@ -103,4 +105,60 @@ func TestPlanPrintsFigures(t *testing.T) {
 	for _, k := range []string{"failover", "clusterStateRpo", "databaseRpo", "nodes", "resourcesPerComponent", "resourcesOutsideComponents"} {
 		assert.Contains(t, figures, k)
 	}
+}
+
+// Every type both stacks declare has an assumed create duration, so the
+// longest-chain figure counts everything.
+func TestEveryTypeHasADuration(t *testing.T) {
+	for _, stack := range config.Stacks {
+		f := mustRun(t, prodRefs(stack)).Figures()
+		require.NotNil(t, f.LongestChain, stack)
+		assert.Empty(t, f.LongestChain.Unpriced, "%s: add these types to internal/plan/durations.json", stack)
+		require.NotNil(t, f.OriginChain, "%s has a public origin", stack)
+		assert.LessOrEqual(t, f.OriginChain.Seconds, f.LongestChain.Seconds)
+	}
+}
+
+// The public origin of either stack does not wait for kube-prometheus-stack
+// or for storage: the monitoring CRDs come from their own release, and
+// only charts with volumes wait for the provisioners.
+func TestOriginChainSkipsMonitoringAndStorage(t *testing.T) {
+	for _, stack := range config.Stacks {
+		chain := mustRun(t, prodRefs(stack)).Figures().OriginChain
+		require.NotNil(t, chain)
+		var names []string
+		for _, s := range chain.Steps {
+			names = append(names, s.Name)
+		}
+		assert.Contains(t, names, "traefik", stack)
+		for _, slow := range []string{"kps", "local-path-provisioner", "nfs-subdir-external-provisioner", "loki"} {
+			assert.NotContains(t, names, slow, "%s: the origin waits for %s", stack, slow)
+		}
+	}
+}
+
+// The chain follows dependencies, providers and components' children, and
+// adds up the most specific duration of each step.
+func TestLongestChainAlgorithm(t *testing.T) {
+	d := &plan.Durations{Entries: []plan.Duration{
+		{Type: "t:a", Seconds: 10}, {Type: "t:b", Seconds: 5}, {Type: "t:b", Name: "slow", Seconds: 50},
+		{Type: "t:b", Name: "slow", Stack: "other", Seconds: 500}, {Type: "t:c", Seconds: 1},
+	}}
+	rs := []*mockcloud.Resource{
+		{URN: "a", Type: "t:a", Name: "a", Custom: true},
+		{URN: "comp", Type: "hybrid:x:X", Name: "comp"},
+		{URN: "fast", Type: "t:b", Name: "fast", Custom: true, Parent: "comp", DependsOn: []string{"a"}},
+		{URN: "slow", Type: "t:b", Name: "slow", Custom: true, Parent: "comp"},
+		{URN: "p", Type: "pulumi:providers:x", Name: "p", Custom: true, DependsOn: []string{"fast"}},
+		{URN: "c", Type: "t:c", Name: "c", Custom: true, Provider: "p"},
+		{URN: "after-comp", Type: "t:c", Name: "after-comp", Custom: true, DependsOn: []string{"comp"}},
+		{URN: "odd", Type: "t:unknown", Name: "odd", Custom: true},
+	}
+	chain := plan.LongestChain("this", rs, d)
+	assert.Equal(t, 51, chain.Seconds, "slow (50) then after-comp (1): a component ends with its slowest child")
+	assert.Equal(t, []plan.ChainStep{{Type: "t:b", Name: "slow", Seconds: 50}, {Type: "t:c", Name: "after-comp", Seconds: 1}}, chain.Steps)
+	assert.Equal(t, []string{"t:unknown"}, chain.Unpriced)
+	toC := plan.LongestChainTo("this", rs, d, func(r *mockcloud.Resource) bool { return r.URN == "c" })
+	assert.Equal(t, 16, toC.Seconds, "a (10), fast (5), then c (1) through its provider")
+	assert.Nil(t, plan.LongestChainTo("this", rs, d, func(*mockcloud.Resource) bool { return false }))
 }

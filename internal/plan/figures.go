@@ -9,6 +9,7 @@ import (
 
 	"github.com/hybridcloud/platform/internal/config"
 	"github.com/hybridcloud/platform/internal/diagram"
+	"github.com/hybridcloud/platform/internal/mockcloud"
 )
 
 // Figures are the recovery and sizing numbers of a plan, derived from the
@@ -26,6 +27,13 @@ type Figures struct {
 	Components []diagram.ComponentCount `json:"resourcesPerComponent"`
 	// OutsideComponents counts the resources under no component.
 	OutsideComponents int `json:"resourcesOutsideComponents"`
+	// LongestChain is the critical path of a first `pulumi up`, with
+	// assumed create durations (durations.json).
+	LongestChain *Chain `json:"longestChain,omitempty"`
+	// OriginChain is the longest chain to the stack's public origin: the
+	// Cloudflare load balancer (prod), the ingress Service that gets the
+	// failover origin's address (onprem).
+	OriginChain *Chain `json:"originChain,omitempty"`
 }
 
 // FailoverFigure is the worst-case time for Cloudflare to mark an origin down.
@@ -82,6 +90,10 @@ func (r *Result) Figures() Figures {
 	}
 	if r.Config != nil {
 		f.ClusterStateRPO = clusterStateRPO(r.Config.Platform.Backup.Schedules)
+	}
+	if d, err := LoadDurations(); err == nil {
+		f.LongestChain = LongestChain(r.Stack, all, d)
+		f.OriginChain = LongestChainTo(r.Stack, all, d, isOrigin)
 	}
 	for _, res := range all {
 		in := Plain(res.Inputs)
@@ -182,9 +194,38 @@ func (r *Result) writeFigures(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  nodes %s %s%s: %d..%d\n", n.Cluster, n.Pool, size, n.Min, n.Max)
 	}
+	writeChain(w, "longest create chain", f.LongestChain)
+	writeChain(w, "create chain to the public origin", f.OriginChain)
 	fmt.Fprintln(w, "  resources per component:")
 	for _, c := range f.Components {
 		fmt.Fprintf(w, "    %-40s %-14s %4s\n", c.Type, c.Name, strconv.Itoa(c.Resources))
 	}
 	fmt.Fprintf(w, "    %-55s %4d\n", "outside components", f.OutsideComponents)
+}
+
+// shortType is the last part of a type token: Chart, KubernetesCluster.
+func shortType(t string) string {
+	return t[strings.LastIndex(t, ":")+1:]
+}
+
+// isOrigin selects what makes a stack reachable from the Internet: the
+// Cloudflare load balancer, or where there is none, the ingress Service.
+func isOrigin(r *mockcloud.Resource) bool {
+	return r.Type == "cloudflare:index/loadBalancer:LoadBalancer" ||
+		(r.Type == "kubernetes:core/v1:Service" && strings.HasSuffix(r.Parent, "hybrid:ingress:Ingress::ingress"))
+}
+
+func writeChain(w io.Writer, title string, c *Chain) {
+	if c == nil {
+		return
+	}
+	var steps []string
+	for _, s := range c.Steps {
+		steps = append(steps, fmt.Sprintf("%s %s (%s)", shortType(s.Type), s.Name, time.Duration(s.Seconds)*time.Second))
+	}
+	fmt.Fprintf(w, "  %s: %s with assumed durations (internal/plan/durations.json):\n    %s\n",
+		title, time.Duration(c.Seconds)*time.Second, strings.Join(steps, "\n    -> "))
+	if len(c.Unpriced) > 0 {
+		fmt.Fprintf(w, "    (no duration assumed for %s)\n", strings.Join(c.Unpriced, ", "))
+	}
 }

@@ -45,6 +45,7 @@ plugins:
 // server, the controller-manager, the scheduler and kwok are ready, the
 // nodes are registered and Ready, and the provided CRDs are established.
 func (c *Cluster) start(ctx context.Context, o Options) error {
+	began := time.Now()
 	dir := filepath.Join(o.Dir, c.Kind)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -158,7 +159,7 @@ func (c *Cluster) start(ctx context.Context, o Options) error {
 	}, c.apiserver); err != nil {
 		return err
 	}
-	c.logf("kube-apiserver ready at %s", c.Endpoint)
+	c.logf("kube-apiserver ready at %s (%s)", c.Endpoint, time.Since(began).Round(10*time.Millisecond))
 
 	kcmPort, err := freePort()
 	if err != nil {
@@ -219,7 +220,11 @@ func (c *Cluster) start(ctx context.Context, o Options) error {
 			return err
 		}
 	}
-	return c.waitNodesReady(ctx)
+	if err := c.waitNodesReady(ctx); err != nil {
+		return err
+	}
+	c.logf("controllers, scheduler, %d nodes and the provided CRDs ready (%s)", len(c.Nodes), time.Since(began).Round(10*time.Millisecond))
+	return nil
 }
 
 // startKwok runs kwok on this cluster's nodes with the stages kwokctl uses
@@ -350,13 +355,17 @@ func kwokStagesDir(bin string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("go version -m %s: %w", bin, err)
 	}
+	type mod struct{ Path, Version string }
 	var info struct {
-		Deps []struct{ Path, Version string }
+		Main mod
+		Deps []mod
 	}
 	if err := json.Unmarshal(out, &info); err != nil {
 		return "", fmt.Errorf("go version -m %s: %w", bin, err)
 	}
-	for _, d := range info.Deps {
+	// The module of the main package is Main, even when it is a dependency
+	// of the wrapper module that built it.
+	for _, d := range append(info.Deps, info.Main) {
 		if d.Path == kwokModule {
 			return ModuleDir(d.Path + "@" + d.Version)
 		}

@@ -19,13 +19,13 @@ package localcluster
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -257,9 +257,30 @@ func (c *Cluster) logf(format string, args ...any) {
 	fmt.Fprintf(c.log, "localcluster: %s: %s\n", c.Kind, fmt.Sprintf(format, args...))
 }
 
-// Port returns the API server's port.
-func (c *Cluster) Port() int {
-	i := strings.LastIndex(c.Endpoint, ":")
-	p, _ := strconv.Atoi(c.Endpoint[i+1:])
-	return p
+// Access is how a client reaches one cluster as its admin: what the
+// stand-in DOKS cluster (endpoint, CA, token) and the stand-in Talos
+// kubeconfig (endpoint, CA, client certificate) are to hand out, so that the
+// program's own provider wiring is what connects.
+type Access struct {
+	Endpoint   string `json:"endpoint"`
+	CA         string `json:"caPem"`
+	Token      string `json:"token,omitempty"`
+	ClientCert string `json:"clientCertPem"`
+	ClientKey  string `json:"clientKeyPem"`
+}
+
+// WriteAccess writes every cluster's Access, by kind, as JSON (mode 0600:
+// it holds admin credentials of the local clusters), for the stand-in
+// plugins, which run in processes of the engine's.
+func (cp *ControlPlane) WriteAccess(path string) error {
+	out := map[string]Access{}
+	for kind, c := range cp.Clusters {
+		out[kind] = Access{Endpoint: c.Endpoint, CA: string(c.CA), Token: c.Token,
+			ClientCert: string(c.AdminCert), ClientKey: string(c.AdminKey)}
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o600)
 }

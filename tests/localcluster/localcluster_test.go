@@ -418,14 +418,16 @@ func TestDOKSLoadBalancerGetsAnAddress(t *testing.T) {
 func TestTalosLoadBalancerFollowsLBIPAM(t *testing.T) {
 	c := cp.Clusters[config.ClusterTalos]
 	namespace(t, c, "lb-test", nil)
-	require.NoError(t, c.Client.Create(ctx(t), "/apis/cilium.io/v2/ciliumloadbalancerippools", map[string]any{
-		"apiVersion": "cilium.io/v2", "kind": "CiliumLoadBalancerIPPool", "metadata": map[string]any{"name": "ingress"},
-		"spec": map[string]any{
-			"blocks":          []any{map[string]any{"cidr": "192.168.10.50/32"}, map[string]any{"start": "192.168.10.60", "stop": "192.168.10.61"}},
-			"serviceSelector": map[string]any{"matchLabels": map[string]string{"hybrid-platform/ingress": "true"}},
-		},
-	}))
+	pool := func(name string, block map[string]any, selector map[string]string) {
+		require.NoError(t, c.Client.Create(ctx(t), "/apis/cilium.io/v2/ciliumloadbalancerippools", map[string]any{
+			"apiVersion": "cilium.io/v2", "kind": "CiliumLoadBalancerIPPool", "metadata": map[string]any{"name": name},
+			"spec": map[string]any{"blocks": []any{block}, "serviceSelector": map[string]any{"matchLabels": selector}},
+		}))
+	}
 	sel := map[string]string{"hybrid-platform/ingress": "true"}
+	other := map[string]string{"role": "other"}
+	pool("ingress", map[string]any{"cidr": "192.168.10.50/32"}, sel)
+	pool("other", map[string]any{"start": "192.168.10.60", "stop": "192.168.10.61"}, other)
 	want := func(ip string) map[string]string { return map[string]string{"lbipam.cilium.io/ips": ip} }
 	cases := []struct {
 		name        string
@@ -433,8 +435,9 @@ func TestTalosLoadBalancerFollowsLBIPAM(t *testing.T) {
 		want        string // "" = no address
 	}{
 		{"requested-in-pool", sel, want("192.168.10.50"), "192.168.10.50"},
-		{"any-from-pool", sel, nil, "192.168.10.60"},
+		{"any-from-pool", other, nil, "192.168.10.60"},
 		{"requested-outside-pool", sel, want("192.168.10.99"), ""},
+		{"requested-from-another-pool", other, want("192.168.10.50"), ""},
 		{"not-selected", nil, nil, ""},
 	}
 	for _, tt := range cases {
@@ -549,7 +552,8 @@ func TestRealProviderPluginStarts(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("the plugin printed no port within a minute")
 	}
-	conn, err := grpc.NewClient("127.0.0.1:"+p, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient("127.0.0.1:"+p, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20))) // the schema is 5 MB, as the engine allows
 	require.NoError(t, err)
 	defer conn.Close()
 	client := pulumirpc.NewResourceProviderClient(conn)
@@ -564,4 +568,38 @@ func TestRealProviderPluginStarts(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(schema.GetSchema()), &spec))
 	assert.Equal(t, "kubernetes", spec.Name)
 	assert.Equal(t, localcloud.KubernetesProviderRelease, spec.Version, "the embedded schema carries the same version")
+}
+
+// WriteAccess hands out working credentials: each cluster answers a client
+// built from nothing but the file (the DOKS one with its token alone).
+func TestWriteAccessHandsOutWorkingCredentials(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "access.json")
+	require.NoError(t, cp.WriteAccess(path))
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "admin credentials are private")
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var access map[string]localcluster.Access
+	require.NoError(t, json.Unmarshal(raw, &access))
+	for _, kind := range clusters() {
+		a := access[kind]
+		pool := x509.NewCertPool()
+		require.True(t, pool.AppendCertsFromPEM([]byte(a.CA)), kind)
+		cfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		req, err := http.NewRequestWithContext(ctx(t), http.MethodGet, a.Endpoint+"/api/v1/nodes", nil)
+		require.NoError(t, err)
+		if a.Token != "" {
+			req.Header.Set("Authorization", "Bearer "+a.Token)
+		} else {
+			cert, err := tls.X509KeyPair([]byte(a.ClientCert), []byte(a.ClientKey))
+			require.NoError(t, err)
+			cfg.Certificates = []tls.Certificate{cert}
+		}
+		resp, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: cfg}}).Do(req)
+		require.NoError(t, err, kind)
+		_ = resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode, kind)
+	}
+	assert.NotEmpty(t, access[config.ClusterDOKS].Token, "DOKS hands out its token")
 }

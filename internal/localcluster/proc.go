@@ -1,6 +1,7 @@
 package localcluster
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -54,7 +55,11 @@ func (p *proc) exited() error {
 	case <-p.done:
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		return fmt.Errorf("%s exited (%v); last lines of %s:\n%s", p.name, p.err, p.logPath, p.tail(20))
+		err := p.err
+		if err == nil {
+			err = errors.New("exit status 0")
+		}
+		return fmt.Errorf("%s exited (%w); last lines of %s:\n%s", p.name, err, p.logPath, p.tail(20))
 	default:
 		return nil
 	}

@@ -42,6 +42,12 @@ const (
 	kubernetesProviderVersionVar = KubernetesProviderModule + "/pkg/version.Version"
 )
 
+// providerBin is where the real provider goes, relative to Bin: not in Bin
+// itself, which is on the engine's PATH, where the engine would take any
+// pulumi-resource-kubernetes before the installed plugin (it warns "using
+// pulumi-resource-kubernetes from $PATH"), stand-in or not.
+const providerBin = "kubernetes-provider/pulumi-resource-kubernetes"
+
 // ClusterTools are the control-plane binaries.
 type ClusterTools struct {
 	Etcd, APIServer, ControllerManager, Scheduler, Kubectl, Kwok string
@@ -89,7 +95,7 @@ func (t *Toolchain) EnsureKubernetesProvider() error {
 		if err := t.buildWrapper(providerWrapper()); err != nil {
 			return err
 		}
-		t.KubernetesProvider = filepath.Join(t.Bin, "pulumi-resource-kubernetes")
+		t.KubernetesProvider = filepath.Join(t.Bin, providerBin)
 		return nil
 	})
 }
@@ -167,13 +173,13 @@ func kwokWrapper() wrapper {
 func providerWrapper() wrapper {
 	return wrapper{
 		name: "kubernetes-provider",
-		bins: map[string]string{"pulumi-resource-kubernetes": "."},
+		bins: map[string]string{providerBin: "."},
 		ldflags: func(string) (string, error) {
 			return "-s -w -X " + kubernetesProviderVersionVar + "=" + KubernetesProviderRelease, nil
 		},
 		prepare: writeProviderEmbeds,
 		check: func(_ string, bins map[string]string) error {
-			if v := moduleVersion(bins["pulumi-resource-kubernetes"], KubernetesProviderModule); v != KubernetesProviderPseudoVersion {
+			if v := moduleVersion(bins[providerBin], KubernetesProviderModule); v != KubernetesProviderPseudoVersion {
 				return fmt.Errorf("built from %s %q, want %s", KubernetesProviderModule, v, KubernetesProviderPseudoVersion)
 			}
 			return nil
@@ -262,6 +268,9 @@ func (t *Toolchain) buildWrapper(w wrapper) error {
 		args = append(args, "-ldflags", ldflags)
 	}
 	if len(names) == 1 {
+		if err := os.MkdirAll(filepath.Dir(bins[names[0]]), 0o755); err != nil {
+			return err
+		}
 		args = append(args, "-o", bins[names[0]], w.bins[names[0]])
 	} else {
 		args = append(args, "-o", t.Bin+string(os.PathSeparator))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/hybridcloud/platform/internal/localcluster"
 	"github.com/hybridcloud/platform/internal/statebucket"
 )
 
@@ -59,7 +60,7 @@ func (s *S3) start(bin string) error {
 	s.cmd = exec.Command(bin, "--quiet", "--access", s.Creds.AccessKeyID, "--secret", s.Creds.SecretAccessKey,
 		"--port", addr, "posix", "--versioning-dir", filepath.Join(s.Dir, "versions"), filepath.Join(s.Dir, "data"))
 	s.cmd.Stdout, s.cmd.Stderr = &lockedWriter{w: &s.log, mu: &s.mu}, &lockedWriter{w: &s.log, mu: &s.mu}
-	dieWithParent(s.cmd)
+	localcluster.SetDieWithParent(s.cmd)
 	if err := s.cmd.Start(); err != nil {
 		return err
 	}

@@ -40,6 +40,19 @@ type Toolchain struct {
 	Log  io.Writer // progress; default os.Stderr
 
 	Pulumi, LanguageGo, Versitygw, Standin, Program, PolicyPack string // resolved paths
+
+	// Set by EnsureCluster and EnsureKubernetesProvider (clustertools.go).
+	Cluster            ClusterTools
+	KubernetesProvider string // the real pulumi-resource-kubernetes
+}
+
+func (t *Toolchain) defaults() {
+	if t.Bin == "" {
+		t.Bin = filepath.Join(t.Root, "bin")
+	}
+	if t.Log == nil {
+		t.Log = os.Stderr
+	}
 }
 
 // Ensure resolves every tool, building what is missing. A CLI already on PATH
@@ -47,22 +60,10 @@ type Toolchain struct {
 // provider and the program are always rebuilt (the Go build cache makes an
 // unchanged rebuild cheap), so they never lag behind the source.
 func (t *Toolchain) Ensure() error {
-	if t.Bin == "" {
-		t.Bin = filepath.Join(t.Root, "bin")
-	}
-	if t.Log == nil {
-		t.Log = os.Stderr
-	}
-	if err := os.MkdirAll(t.Bin, 0o755); err != nil {
-		return err
-	}
-	// One build at a time: the tests and `make local-up` may run together.
-	unlock, err := lockFile(filepath.Join(t.Bin, ".build.lock"))
-	if err != nil {
-		return err
-	}
-	defer unlock()
+	return t.locked(t.ensure)
+}
 
+func (t *Toolchain) ensure() error {
 	steps := []struct {
 		name string
 		fn   func() (string, error)

@@ -41,9 +41,28 @@ type Workspace struct {
 	Log   io.Writer // command echo and output; default os.Stderr
 }
 
+// WorkspaceOptions choose the plugins of a workspace.
+type WorkspaceOptions struct {
+	// RealKubernetes installs the real pulumi-kubernetes provider
+	// (Toolchain.KubernetesProvider, from EnsureKubernetesProvider) as the
+	// kubernetes plugin, instead of the stand-in; DigitalOcean, Cloudflare
+	// and Talos keep their stand-ins. Off by default until the engine tests
+	// run against the local control planes (internal/localcluster).
+	//
+	// The plugin is installed at the version the SDK requests (4.32.0), the
+	// only one the engine accepts for it, but runs the code of the release
+	// KubernetesProviderRelease: see that constant.
+	RealKubernetes bool
+}
+
 // NewWorkspace lays out a workspace in dir, installs the stand-in plugins
 // into its PULUMI_HOME and logs the CLI in to the S3 backend.
 func NewWorkspace(tc *Toolchain, s3 *S3, dir string) (*Workspace, error) {
+	return NewWorkspaceWith(tc, s3, dir, WorkspaceOptions{})
+}
+
+// NewWorkspaceWith is NewWorkspace with a choice of plugins.
+func NewWorkspaceWith(tc *Toolchain, s3 *S3, dir string, opts WorkspaceOptions) (*Workspace, error) {
 	w := &Workspace{Dir: filepath.Join(dir, "project"), Home: filepath.Join(dir, "pulumi-home"),
 		Cloud: filepath.Join(dir, "cloud"), Tools: tc, S3: s3, Log: os.Stderr}
 	for _, d := range []string{w.Dir, w.Home, w.Cloud} {
@@ -59,8 +78,15 @@ func NewWorkspace(tc *Toolchain, s3 *S3, dir string) (*Workspace, error) {
 		return nil, err
 	}
 	for _, pkg := range standin.Packages {
+		file := tc.Standin
+		if pkg == "kubernetes" && opts.RealKubernetes {
+			if tc.KubernetesProvider == "" {
+				return nil, fmt.Errorf("RealKubernetes: the real provider is not built (Toolchain.EnsureKubernetesProvider)")
+			}
+			file = tc.KubernetesProvider
+		}
 		if _, err := w.Pulumi(context.Background(), nil, "plugin", "install", "resource", pkg, versions[pkg],
-			"--file", tc.Standin, "--reinstall"); err != nil {
+			"--file", file, "--reinstall"); err != nil {
 			return nil, err
 		}
 	}

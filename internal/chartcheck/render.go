@@ -79,11 +79,13 @@ type Cluster struct {
 }
 
 // Render renders a release as pulumi-kubernetes' helm.sh/v4 Chart does
-// (provider/pkg/provider/helm/v4/chart.go at v4.32.0: helm template with
+// (checked in provider/pkg/provider/helm/v4/chart.go at v4.25.0, the
+// provider the SDK pins, and unchanged at v4.32.0: helm template with
 // ClientOnly, DryRun, IncludeCRDs unless skipCrds, DisableHooks, the release
 // name and namespace), with the stack's Kubernetes version and API versions.
-// It uses the same Helm library version as that provider (helm.sh/helm/v3
-// v3.20.2). The values schema, Chart.yaml's kubeVersion, template errors and
+// It uses the Helm library release that provider builds with (helm.sh/helm/v3
+// v3.18.6, its provider/go.mod), compiled here against the Kubernetes 1.35
+// libraries. The values schema, Chart.yaml's kubeVersion, template errors and
 // `fail` calls all surface as the returned error.
 func Render(ctx context.Context, ch *chart.Chart, r *Release, c Cluster) (*Rendered, error) {
 	kv, err := chartutil.ParseKubeVersion(c.KubeVersion)

@@ -29,8 +29,8 @@ import (
 // pseudo-version the module proxy serves, KubernetesProviderPseudoVersion:
 // the commit of the repository's tag v4.25.0 (checked: pulumi-kubernetes
 // tag v4.25.0 = f47bc2d6f199, 2026-01-15 03:34:56 UTC). The pseudo-versions
-// of the v4.32.0 commits that SDK v4.32.0 was released from are refused
-// (403), so the plugin runs 4.25.0's code.
+// of later releases' commits (v4.32.0's among them) are refused (403), so
+// the program pins the SDK at v4.25.0 too (docs/decisions/kubernetes-provider-version.md).
 const (
 	KubernetesProviderModule        = "github.com/pulumi/pulumi-kubernetes/provider/v4"
 	KubernetesProviderPseudoVersion = "v4.0.0-20260115033456-f47bc2d6f199"

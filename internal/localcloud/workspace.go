@@ -49,9 +49,9 @@ type WorkspaceOptions struct {
 	// and Talos keep their stand-ins. Off by default until the engine tests
 	// run against the local control planes (internal/localcluster).
 	//
-	// The plugin is installed at the version the SDK requests (4.32.0), the
-	// only one the engine accepts for it, but runs the code of the release
-	// KubernetesProviderRelease: see that constant.
+	// The plugin is installed at the version the SDK requests, the only one
+	// the engine accepts; that must be KubernetesProviderRelease, the
+	// release the provider is built from, or the workspace is refused.
 	RealKubernetes bool
 }
 
@@ -82,6 +82,12 @@ func NewWorkspaceWith(tc *Toolchain, s3 *S3, dir string, opts WorkspaceOptions) 
 		if pkg == "kubernetes" && opts.RealKubernetes {
 			if tc.KubernetesProvider == "" {
 				return nil, fmt.Errorf("RealKubernetes: the real provider is not built (Toolchain.EnsureKubernetesProvider)")
+			}
+			if versions[pkg] != KubernetesProviderRelease {
+				// The engine would run the provider under another release's
+				// name: tests would not test what production runs.
+				return nil, fmt.Errorf("RealKubernetes: the SDK asks for kubernetes plugin %s, but the built provider is %s: pin github.com/pulumi/pulumi-kubernetes/sdk/v4 and tools/kubernetes-provider at the same release",
+					versions[pkg], KubernetesProviderRelease)
 			}
 			file = tc.KubernetesProvider
 		}

@@ -141,7 +141,7 @@ func commandFlags(root, name string) ([]string, error) {
 	for _, m := range regexp.MustCompile(`"github\.com/hybridcloud/platform/(internal/[a-z]+)"`).FindAllStringSubmatch(string(main), -1) {
 		dirs = append(dirs, filepath.Join(root, m[1]))
 	}
-	define := regexp.MustCompile(`fs\.(?:String|Bool|Int|Duration)\("([a-z-]+)"`)
+	define := regexp.MustCompile(`(?:fs|flag)\.(?:String|Bool|Int|Duration)\("([a-z-]+)"`)
 	var flags []string
 	for _, d := range dirs {
 		files, _ := filepath.Glob(filepath.Join(d, "*.go"))

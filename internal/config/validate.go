@@ -263,13 +263,13 @@ func validateTalos(p *problems, t *Talos, n Network) {
 		p.add("talos.clusterName", t.ClusterName, "a lowercase DNS label such as onprem")
 	}
 	if !talosVersionRe.MatchString(t.TalosVersion) {
-		p.add("talos.talosVersion", t.TalosVersion, "a Talos release such as v1.10.6")
+		p.add("talos.talosVersion", t.TalosVersion, "a Talos release such as v1.12.11")
 	}
 	if !k8sVersionRe.MatchString(t.KubernetesVersion) {
-		p.add("talos.kubernetesVersion", t.KubernetesVersion, "a Kubernetes version such as 1.33.3")
+		p.add("talos.kubernetesVersion", t.KubernetesVersion, "a Kubernetes version such as 1.35.4")
 	}
 	if !imageRefRe.MatchString(t.InstallImage) {
-		p.add("talos.installImage", t.InstallImage, "a pinned installer image reference such as ghcr.io/siderolabs/installer:v1.10.6")
+		p.add("talos.installImage", t.InstallImage, "a pinned installer image reference such as ghcr.io/siderolabs/installer:v1.12.11")
 	} else if !strings.Contains(t.InstallImage, "@") && !strings.HasSuffix(t.InstallImage, ":"+t.TalosVersion) {
 		p.add("talos.installImage", t.InstallImage, "an installer tagged with talos.talosVersion ("+t.TalosVersion+") or pinned by digest: a different tag installs another Talos release")
 	}

@@ -14,6 +14,9 @@ import (
 // platform layer and the registry pull secret. It reads the prod stack (WireGuard gateway,
 // registry) and stops with a clear error when prod is not up yet.
 func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
+	if err := warnSupport(ctx, cfg, ""); err != nil {
+		return nil, err
+	}
 	gatewayTunnel, onpremTunnel := cfg.Network.TunnelAddresses()
 	prod, err := prodref.Read(ctx, cfg.ProdStackRef, gatewayTunnel.Addr())
 	if err != nil {

@@ -14,6 +14,15 @@ import (
 // platform layer on DOKS, and the Cloudflare edge that fails over to on-prem.
 func Prod(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 	prefix := "hybrid-" + cfg.Stack
+	// Resolved before anything is declared: a line DigitalOcean does not
+	// offer fails the run with nothing created.
+	doksVersion, err := doks.ResolveVersion(ctx, cfg.Doks.KubernetesMinor)
+	if err != nil {
+		return nil, err
+	}
+	if err := warnSupport(ctx, cfg, doksVersion); err != nil {
+		return nil, err
+	}
 	net, err := network.New(ctx, "network", &network.Args{
 		Prefix:            prefix,
 		Network:           cfg.Network,
@@ -27,6 +36,7 @@ func Prod(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		Prefix:           prefix,
 		Region:           cfg.Network.Region,
 		Doks:             cfg.Doks,
+		Version:          doksVersion,
 		Registry:         cfg.Registry,
 		PodCidr:          cfg.Network.DoksPodCidr,
 		ServiceCidr:      cfg.Network.DoksServiceCidr,

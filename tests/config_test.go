@@ -89,7 +89,8 @@ var badConfigs = []badConfig{
 	{name: "gateway image malformed", stack: "prod", key: "gateway", mutate: field("image", "Ubuntu 24.04"), wantKey: "gateway.image", wantValue: "Ubuntu 24.04"},
 	{name: "gateway ssh cidr malformed", stack: "prod", key: "gateway", mutate: field("sshAllowedCidrs", []any{"0.0.0.0"}), wantKey: "gateway.sshAllowedCidrs[0]", wantValue: "0.0.0.0"},
 	// doks
-	{name: "doks version malformed", stack: "prod", key: "doks", mutate: field("version", "1.33"), wantKey: "doks.version", wantValue: "1.33"},
+	{name: "doks minor given as a slug", stack: "prod", key: "doks", mutate: field("kubernetesMinor", "1.35.4-do.0"), wantKey: "doks.kubernetesMinor", wantValue: "1.35.4-do.0"},
+	{name: "doks minor missing", stack: "prod", key: "doks", mutate: field("kubernetesMinor", ""), wantKey: "doks.kubernetesMinor", wantValue: `""`},
 	{name: "doks maintenance day", stack: "prod", key: "doks", mutate: field("maintenance.day", "someday"), wantKey: "doks.maintenance.day", wantValue: "someday"},
 	{name: "doks maintenance time", stack: "prod", key: "doks", mutate: field("maintenance.startTime", "25:00"), wantKey: "doks.maintenance.startTime", wantValue: "25:00"},
 	{name: "doks control plane cidr malformed", stack: "prod", key: "doks", mutate: field("controlPlaneAllowedCidrs", []any{"office"}), wantKey: "doks.controlPlaneAllowedCidrs[0]", wantValue: "office"},

@@ -14,16 +14,15 @@ func newCluster(ctx *pulumi.Context, name string, args *Args, registry *digitalo
 	// kubeConfigs holds a bearer token: secret in state whatever the SDK marks.
 	opts := []pulumi.ResourceOption{parent, pulumi.Protect(true), pulumi.DependsOn([]pulumi.Resource{registry}),
 		pulumi.AdditionalSecretOutputs([]string{"kubeConfigs"})}
-	if d.AutoUpgrade {
-		// DigitalOcean applies patch releases itself: the pinned version is
-		// the one created with, and later upgrades are not drift.
-		opts = append(opts, pulumi.IgnoreChanges([]string{"version"}))
-	}
+	// No IgnoreChanges on version: auto-upgrade applies only patch releases
+	// of the line, and args.Version is the newest slug of that line resolved
+	// at each run, so DigitalOcean's upgrades and the program agree. A minor
+	// upgrade in config (doks.kubernetesMinor) is then a visible, applied diff.
 	pool := d.NodePool
 	cluster, err := digitalocean.NewKubernetesCluster(ctx, name, &digitalocean.KubernetesClusterArgs{
 		Name:          pulumi.String(args.Prefix + "-doks"),
 		Region:        pulumi.String(args.Region),
-		Version:       pulumi.String(d.Version),
+		Version:       pulumi.String(args.Version),
 		VpcUuid:       args.VpcID,
 		ClusterSubnet: pulumi.String(args.PodCidr),
 		ServiceSubnet: pulumi.String(args.ServiceCidr),

@@ -5,6 +5,8 @@ package doks
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-digitalocean/sdk/v4/go/digitalocean"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
@@ -16,9 +18,12 @@ import (
 // Args configures the DoksCluster.
 type Args struct {
 	// Prefix names the DigitalOcean resources, e.g. "hybrid-prod".
-	Prefix   string
-	Region   string
-	Doks     config.Doks
+	Prefix string
+	Region string
+	Doks   config.Doks
+	// Version is the DOKS slug of Doks.KubernetesMinor that ResolveVersion
+	// found, such as 1.35.4-do.0.
+	Version  string
 	Registry config.Registry
 	// PodCidr and ServiceCidr are the cluster's subnets from the address plan.
 	PodCidr, ServiceCidr string
@@ -108,6 +113,8 @@ func (a *Args) check() error {
 		return errors.New("doks: VpcID and GatewayPrivateIP are required (from the Network component)")
 	case a.PodCidr == "" || a.ServiceCidr == "" || a.OnpremCidr == "":
 		return errors.New("doks: PodCidr, ServiceCidr and OnpremCidr are required")
+	case !strings.HasPrefix(a.Version, a.Doks.KubernetesMinor+".") || !strings.Contains(a.Version, "-do."):
+		return fmt.Errorf("doks: Version %q is not a DOKS slug of the line Doks.KubernetesMinor %q (resolve it with ResolveVersion)", a.Version, a.Doks.KubernetesMinor)
 	case a.Token.Key() == "":
 		return errors.New("doks: Token is required")
 	}

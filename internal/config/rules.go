@@ -27,8 +27,8 @@ var (
 	dropletSizeRe = regexp.MustCompile(`^(s-\d+vcpu-\d+gb(-amd|-intel|-\d+gb-intel)?|(c|c2)-\d+(-intel)?|(g|gd|m|m3|m6|so|so1_5)-\d+vcpu-\d+gb(-intel)?|c-\d+vcpu-\d+gb)$`)
 	// Managed database size slugs: db-s-1vcpu-1gb, db-s-2vcpu-4gb, gd-2vcpu-8gb, db-amd-2vcpu-4gb, ...
 	dbSizeRe = regexp.MustCompile(`^(db-s|db-amd|db-intel|gd|so1_5|m|m3|m6|so)-\d+vcpu-\d+gb$`)
-	// DOKS version slugs: 1.33.1-do.3
-	doksVersionRe  = regexp.MustCompile(`^1\.\d+\.\d+-do\.\d+$`)
+	// A Kubernetes minor line: 1.35 (no patch; DOKS slugs are resolved).
+	k8sMinorRe     = regexp.MustCompile(`^1\.\d+$`)
 	talosVersionRe = regexp.MustCompile(`^v\d+\.\d+\.\d+$`)
 	k8sVersionRe   = regexp.MustCompile(`^1\.\d+\.\d+$`)
 	hhmmRe         = regexp.MustCompile(`^([01]\d|2[0-3]):[0-5]\d$`)

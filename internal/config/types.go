@@ -77,7 +77,9 @@ type Gateway struct {
 
 // Doks is the DigitalOcean Kubernetes cluster.
 type Doks struct {
-	Version                  string     `json:"version"`
+	// KubernetesMinor is the Kubernetes minor line, such as "1.35". The
+	// program resolves it at each run to the newest DOKS slug of that line.
+	KubernetesMinor          string     `json:"kubernetesMinor"`
 	HA                       bool       `json:"ha"`
 	AutoUpgrade              bool       `json:"autoUpgrade"`
 	SurgeUpgrade             bool       `json:"surgeUpgrade"`

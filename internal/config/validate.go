@@ -137,8 +137,8 @@ func validateGateway(p *problems, g *Gateway) {
 }
 
 func validateDoks(p *problems, d *Doks, stack string) {
-	if !doksVersionRe.MatchString(d.Version) {
-		p.add("doks.version", d.Version, "a DOKS version slug such as 1.33.1-do.3 (doctl kubernetes options versions)")
+	if !k8sMinorRe.MatchString(d.KubernetesMinor) {
+		p.add("doks.kubernetesMinor", d.KubernetesMinor, "a Kubernetes minor line such as 1.35 (the program resolves its newest DOKS slug; doctl kubernetes options versions lists them)")
 	}
 	validateDayTime(p, "doks.maintenance", d.Maintenance, doksDays)
 	validateCidrList(p, "doks.controlPlaneAllowedCidrs", d.ControlPlaneAllowedCidrs)

@@ -123,7 +123,7 @@ func TestReadCRDsRefusesOtherObjects(t *testing.T) {
 func TestDOKSNodesFromConfig(t *testing.T) {
 	sc := &stackConfig{}
 	sc.Network.VpcCidr, sc.Network.Region = "10.100.0.0/16", "nyc3"
-	sc.Doks.Version = "1.35.4-do.0"
+	sc.Doks.KubernetesMinor = "1.35"
 	sc.Doks.NodePool.Name, sc.Doks.NodePool.Size, sc.Doks.NodePool.MinNodes = "default", "s-4vcpu-8gb", 2
 	sc.Doks.NodePool.Labels = map[string]string{"workload": "general"}
 	nodes, err := doksNodes(sc)

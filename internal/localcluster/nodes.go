@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/hybridcloud/platform/internal/config"
+	"github.com/hybridcloud/platform/internal/simcloud"
 )
 
 // kwokNodeAnnotation marks the Node objects kwok manages (its
@@ -112,7 +113,7 @@ func doksNodes(sc *stackConfig) ([]Node, error) {
 				"doks.digitalocean.com/node-pool":    pool.Name,
 				"doks.digitalocean.com/node-pool-id": fmt.Sprintf("00000000-0000-4000-8000-%012d", p+1),
 				"doks.digitalocean.com/node-id":      fmt.Sprintf("00000000-0000-4000-9000-%06d%06d", p+1, i+1),
-				"doks.digitalocean.com/version":      sc.Doks.Version,
+				"doks.digitalocean.com/version":      simcloud.DoksSlug(sc.Doks.KubernetesMinor),
 				"node.kubernetes.io/instance-type":   pool.Size,
 				"topology.kubernetes.io/region":      sc.Network.Region,
 				"region":                             sc.Network.Region,

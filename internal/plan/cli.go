@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/hybridcloud/platform/internal/config"
 )
@@ -17,6 +18,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	stack := fs.String("stack", "", "stack to plan: prod or onprem")
 	configFile := fs.String("config-file", "", "stack config file (default Pulumi.<stack>.yaml beside Pulumi.yaml)")
+	date := fs.String("date", "", "read the support windows on this day, YYYY-MM-DD (default: today)")
 	format := fs.String("format", "text", "output format: text, json or mermaid (the architecture diagram)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -29,7 +31,15 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "plan: --format %q: want text, json or mermaid\n", *format)
 		return 2
 	}
-	res, err := Run(Options{Stack: *stack, ConfigFile: *configFile})
+	var now time.Time
+	if *date != "" {
+		var err error
+		if now, err = time.Parse(time.DateOnly, *date); err != nil {
+			fmt.Fprintf(stderr, "plan: --date %q: want YYYY-MM-DD\n", *date)
+			return 2
+		}
+	}
+	res, err := Run(Options{Stack: *stack, ConfigFile: *configFile, Now: now})
 	if err != nil {
 		var verr *config.ValidationError
 		if errors.As(err, &verr) {

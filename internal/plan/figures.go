@@ -194,6 +194,19 @@ func (r *Result) writeFigures(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  nodes %s %s%s: %d..%d\n", n.Cluster, n.Pool, size, n.Min, n.Max)
 	}
+	for _, s := range r.Support {
+		eol := "unknown (not in internal/cost/support.json)"
+		if s.Known {
+			eol = fmt.Sprintf("%s, %d days left", s.EndOfLife, s.DaysLeft)
+			if s.Retired {
+				eol = fmt.Sprintf("%s, retired %d days ago", s.EndOfLife, -s.DaysLeft)
+			}
+		}
+		fmt.Fprintf(w, "  support %s %s %s: end of support %s\n", s.Cluster, s.Product, s.Version, eol)
+	}
+	for _, warning := range r.Warnings {
+		fmt.Fprintf(w, "  warning: %s\n", warning)
+	}
 	writeChain(w, "longest create chain", f.LongestChain)
 	writeChain(w, "create chain to the public origin", f.OriginChain)
 	fmt.Fprintln(w, "  resources per component:")

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -44,6 +45,9 @@ type Options struct {
 	// MissingStacks are referenced stacks that do not exist in the backend
 	// (never initialised): their StackReference fails as the engine's would.
 	MissingStacks []string
+	// Now is the day the support windows are read against (zero: today).
+	// It only changes what the plan reports, never an input.
+	Now time.Time
 }
 
 // Result is one offline run.
@@ -65,6 +69,12 @@ type Result struct {
 	StackRefs []StackRef
 	// Config is the stack's validated config (nil when it did not load).
 	Config *config.Config
+	// Support places each cluster's versions in their support windows
+	// (internal/cost/support.json) on Options.Now.
+	Support []cost.SupportStatus
+	// Warnings are what the Pulumi run would log with ctx.Log.Warn: the
+	// versions past their end of support.
+	Warnings []string
 }
 
 // StackRef is one stack the planned stack reads through a StackReference.
@@ -177,6 +187,24 @@ func RunFunc(opts Options, program Program) (*Result, error) {
 		return res, cfgErr
 	}
 	res.Config = cfg
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	doksVersion := ""
+	for _, r := range cloud.Resources() {
+		if r.Type == "digitalocean:index/kubernetesCluster:KubernetesCluster" {
+			doksVersion = r.Inputs["version"].StringValue()
+		}
+	}
+	if res.Support, err = stacks.SupportOf(cfg, doksVersion, now); err != nil {
+		return res, err
+	}
+	for _, s := range res.Support {
+		if w := s.Warning(); w != "" {
+			res.Warnings = append(res.Warnings, w)
+		}
+	}
 	prices, err := cost.LoadPrices()
 	if err != nil {
 		return res, err

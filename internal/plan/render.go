@@ -33,6 +33,10 @@ type Document struct {
 	StandIns  []string       `json:"secretStandIns,omitempty"`
 	StackRefs []StackRef     `json:"stackReferences,omitempty"`
 	Figures   Figures        `json:"figures"`
+	// Support is each cluster version's end of support and days left.
+	Support []cost.SupportStatus `json:"support"`
+	// Warnings are those the Pulumi run logs (versions past end of support).
+	Warnings []string `json:"warnings"`
 }
 
 // PolicyDoc is the guardrail report of a plan.
@@ -58,7 +62,13 @@ type ResourceDoc struct {
 func (r *Result) Doc() Document {
 	d := Document{Project: r.Project, Stack: r.Stack, Outputs: map[string]any{}, StandIns: r.StandIns, StackRefs: r.StackRefs, Resources: []ResourceDoc{},
 		Policy: PolicyDoc{Pack: policy.PackName, Policies: policy.Names(), Violations: r.Violations},
-		Cost:   r.Cost, Budget: r.Budget, Figures: r.Figures()}
+		Cost:   r.Cost, Budget: r.Budget, Figures: r.Figures(), Support: r.Support, Warnings: r.Warnings}
+	if d.Support == nil {
+		d.Support = []cost.SupportStatus{}
+	}
+	if d.Warnings == nil {
+		d.Warnings = []string{}
+	}
 	if d.Policy.Violations == nil {
 		d.Policy.Violations = []policy.Violation{}
 	}

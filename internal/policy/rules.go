@@ -237,11 +237,11 @@ var baseRules = []rule{
 		},
 	},
 	{
-		name:        "auto-upgraded-version-ignored",
-		description: "A cluster that DigitalOcean upgrades itself ignores version in diffs, so an upgrade is not drift.",
+		name:        "cluster-version-tracked",
+		description: "A DOKS cluster never ignores version in diffs: the program resolves the newest slug of the configured minor line at each run, so a minor upgrade in config is applied, not swallowed.",
 		resource: func(r policyx.AnalyzerResource, report func(string)) {
-			if r.Type == tCluster && boolean(r, "autoUpgrade") && !slices.Contains(r.Options.IgnoreChanges, "version") {
-				report("autoUpgrade is on but version is not in ignoreChanges")
+			if r.Type == tCluster && slices.Contains(r.Options.IgnoreChanges, "version") {
+				report("version is in ignoreChanges: a minor upgrade in doks.kubernetesMinor would never be applied")
 			}
 		},
 	},

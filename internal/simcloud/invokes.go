@@ -19,9 +19,10 @@ func Invoke(token string, args resource.PropertyMap) (resource.PropertyMap, erro
 
 // invokes answers every function call the program makes, by token.
 var invokes = map[string]func(args resource.PropertyMap) (resource.PropertyMap, error){
-	"talos:machine/getConfiguration:getConfiguration": talosMachineConfiguration,
-	"talos:client/getConfiguration:getConfiguration":  talosClientConfiguration,
-	"cloudflare:index/getZone:getZone":                cloudflareZone,
+	"talos:machine/getConfiguration:getConfiguration":                talosMachineConfiguration,
+	"talos:client/getConfiguration:getConfiguration":                 talosClientConfiguration,
+	"cloudflare:index/getZone:getZone":                               cloudflareZone,
+	"digitalocean:index/getKubernetesVersions:getKubernetesVersions": doksVersions,
 }
 
 // cloudflareZone answers a zone lookup by name with stable ids.

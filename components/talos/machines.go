@@ -82,7 +82,12 @@ func newMachines(ctx *pulumi.Context, c *TalosCluster, a *Args) (*machines, erro
 		ClientConfiguration: clientCfg,
 		Node:                pulumi.String(first.IP),
 		Endpoint:            pulumi.String(first.IP),
-	}, parent, pulumi.DependsOn(cpApplies))
+		// Protected: a replaced Bootstrap would meet an etcd that is already
+		// bootstrapped, and the provider retries "already bootstrapped" for
+		// its whole 10-minute timeout before failing. A change that would
+		// replace it (another first control-plane node) must fail at once;
+		// docs/runbooks say how to move it deliberately.
+	}, parent, pulumi.DependsOn(cpApplies), pulumi.Protect(true))
 	if err != nil {
 		return nil, err
 	}
@@ -102,14 +107,45 @@ func newMachines(ctx *pulumi.Context, c *TalosCluster, a *Args) (*machines, erro
 		return nil, err
 	}
 
-	var endpoints, nodes pulumi.StringArray
+	var endpoints, nodes, workers pulumi.StringArray
 	for _, n := range t.Nodes {
 		if n.Role == config.RoleControlPlane {
 			// talosctl talks to the nodes directly, never through the VIP.
 			endpoints = append(endpoints, pulumi.String(n.IP))
+		} else {
+			workers = append(workers, pulumi.String(n.IP))
 		}
 		nodes = append(nodes, pulumi.String(n.IP))
 	}
+
+	// The first `up` from nothing: nothing in Kubernetes may be declared
+	// before the API answers. The Talos cluster health check runs after the
+	// bootstrap, and the kubeconfig the Kubernetes provider uses is released
+	// only by its result. Checked in terraform-provider-talos v0.10.1
+	// (pkg/talos/talos_cluster_health_data_source.go): with
+	// skipKubernetesChecks it waits for check.PreBootSequenceChecks and
+	// check.K8sComponentsReadinessChecks (etcd, apid, kubelet, the
+	// control-plane static pods ready), and fails the run with "cluster
+	// health check failed" after the read timeout (default 10m). The full
+	// checks also want every node Ready, which cannot happen before the CNI
+	// (Cilium, a Helm release of this program) is in: they would deadlock.
+	// The wait is at most HealthTimeout after the Bootstrap (itself at most
+	// 10 minutes). On later runs it checks a running cluster in seconds; an
+	// unhealthy control plane stops the platform layer instead of
+	// half-applying it.
+	health := talcluster.GetHealthOutput(ctx, talcluster.GetHealthOutputArgs{
+		ClientConfiguration: talcluster.GetHealthClientConfigurationArgs{
+			CaCertificate:     clientCfg.CaCertificate(),
+			ClientCertificate: clientCfg.ClientCertificate(),
+			ClientKey:         clientCfg.ClientKey(),
+		},
+		Endpoints:            endpoints,
+		ControlPlaneNodes:    endpoints,
+		WorkerNodes:          workers,
+		SkipKubernetesChecks: pulumi.Bool(true),
+		Timeouts:             talcluster.GetHealthTimeoutsArgs{Read: pulumi.String(HealthTimeout)},
+	}, parent, pulumi.DependsOn([]pulumi.Resource{bootstrap, kubeconfig}))
+	gated := pulumi.All(health.Id(), kubeconfig.KubeconfigRaw).ApplyT(func(v []any) string { return v[1].(string) }).(pulumi.StringOutput)
 	talosconfig := client.GetConfigurationOutput(ctx, client.GetConfigurationOutputArgs{
 		ClusterName: pulumi.String(t.ClusterName),
 		ClientConfiguration: client.GetConfigurationClientConfigurationArgs{
@@ -122,10 +158,13 @@ func newMachines(ctx *pulumi.Context, c *TalosCluster, a *Args) (*machines, erro
 	}, parent)
 
 	return &machines{
-		kubeconfig:  pulumi.ToSecret(kubeconfig.KubeconfigRaw).(pulumi.StringOutput),
+		kubeconfig:  pulumi.ToSecret(gated).(pulumi.StringOutput),
 		talosconfig: pulumi.ToSecret(talosconfig.TalosConfig()).(pulumi.StringOutput),
 	}, nil
 }
+
+// HealthTimeout bounds the health gate's wait for the control plane.
+const HealthTimeout = "10m"
 
 // nodePatches are the rendered patches: readable YAML strings, except the
 // WireGuard patch, which holds the private key and stays a secret.

@@ -22,6 +22,7 @@ var invokes = map[string]func(args resource.PropertyMap) (resource.PropertyMap, 
 	"talos:machine/getConfiguration:getConfiguration":                talosMachineConfiguration,
 	"talos:client/getConfiguration:getConfiguration":                 talosClientConfiguration,
 	"cloudflare:index/getZone:getZone":                               cloudflareZone,
+	"talos:cluster/getHealth:getHealth":                              talosHealth,
 	"digitalocean:index/getKubernetesVersions:getKubernetesVersions": doksVersions,
 }
 
@@ -113,5 +114,22 @@ func talosClientConfiguration(args resource.PropertyMap) (resource.PropertyMap, 
 		out[k] = v
 	}
 	out["talosConfig"] = resource.NewProperty(cfg)
+	return out, nil
+}
+
+// talosHealth answers cluster.GetHealth as terraform-provider-talos v0.10.1
+// does when every check passes: the arguments back, with the fixed id
+// "cluster_health" (checked: pkg/talos/talos_cluster_health_data_source.go).
+func talosHealth(args resource.PropertyMap) (resource.PropertyMap, error) {
+	for _, k := range []resource.PropertyKey{"clientConfiguration", "endpoints", "controlPlaneNodes"} {
+		if _, ok := args[k]; !ok {
+			return nil, fmt.Errorf("talos getHealth: missing required argument %s", k)
+		}
+	}
+	out := resource.PropertyMap{}
+	for k, v := range args {
+		out[k] = v
+	}
+	out["id"] = resource.NewProperty("cluster_health")
 	return out, nil
 }

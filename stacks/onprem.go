@@ -58,6 +58,9 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		DependsOn: []pulumi.Resource{cluster.Cni},
 		// Prometheus, Alertmanager, Grafana and Loki claim local-ssd volumes.
 		VolumesAfter: disks.Ready,
+		// This cluster is the failover origin: it routes what prod's edge
+		// publishes and probes itself as prod's monitor does.
+		Edge: EdgeContract{UIs: prod.PublishedUIs, OriginCheck: prod.OriginCheck},
 	})
 	if err != nil {
 		return nil, err

@@ -46,6 +46,7 @@ package stacks
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -77,6 +78,26 @@ type PlatformInputs struct {
 	Velero        SpacesCredentials
 	DependsOn     []pulumi.Resource
 	VolumesAfter  []pulumi.Resource
+	// Edge is what the Cloudflare edge expects of this cluster, which is
+	// either origin: prod from its config, onprem from prod's outputs.
+	Edge EdgeContract
+}
+
+// EdgeContract is what Cloudflare's load balancer expects of an origin: the
+// UIs it publishes (each routed by the ingress) and the health check it runs
+// (repeated by the origin probe).
+type EdgeContract struct {
+	UIs         map[string]string
+	OriginCheck config.OriginCheck
+}
+
+// uiBackends are the in-cluster Services behind each publishable UI.
+var uiBackends = map[string]struct {
+	namespace, service string
+	port               int
+}{
+	config.UIGrafana: {nsMonitoring, observability.GrafanaService, 80},
+	config.UIArgoCD:  {nsArgoCD, gitops.Release + "-server", 80},
 }
 
 // PlatformOutputs is what the platform layer gives back to its stack.
@@ -150,6 +171,14 @@ func (in *PlatformInputs) check(cfg *config.Config) error {
 	}
 	if in.SpacesRegion == nil || in.BackupsBucket == nil || in.LogsBucket == nil {
 		errs = append(errs, errors.New("platform: the Spaces region and the backups and logs buckets are required"))
+	}
+	if msg := in.Edge.OriginCheck.Check(); msg != "" {
+		errs = append(errs, errors.New("platform: Edge.OriginCheck."+msg))
+	}
+	for ui := range in.Edge.UIs {
+		if _, ok := uiBackends[ui]; !ok {
+			errs = append(errs, fmt.Errorf("platform: Edge.UIs: no backend for UI %q", ui))
+		}
 	}
 	for name, c := range map[string]SpacesCredentials{"loki": in.Loki, "velero": in.Velero} {
 		if c.AccessKey == nil || c.SecretKey == nil {
@@ -231,6 +260,7 @@ func Platform(ctx *pulumi.Context, cfg *config.Config, in PlatformInputs) (*Plat
 		},
 		ControlPlaneIPs: controlPlane,
 		Probes:          pc.Probes,
+		OriginCheck:     in.Edge.OriginCheck,
 		ChartRepository: pc.ChartRepository,
 		BackupRPO:       config.ClusterStateRPO,
 		VolumesAfter:    in.VolumesAfter,
@@ -251,6 +281,7 @@ func Platform(ctx *pulumi.Context, cfg *config.Config, in PlatformInputs) (*Plat
 		// argocd-redis, which the chart expects from a hook Job.
 		RedisPassword:   cfg.Secrets.ArgoCDRedisPassword.Output(),
 		ChartRepository: pc.ChartRepository,
+		PublicHost:      in.Edge.UIs[config.UIArgoCD],
 	}, provider)
 	if err != nil {
 		return nil, err
@@ -276,7 +307,13 @@ func Platform(ctx *pulumi.Context, cfg *config.Config, in PlatformInputs) (*Plat
 	if in.Kind == config.ClusterTalos {
 		publicAddress = cfg.IngressAddress()
 	}
+	var routes []ingress.Route
+	for _, ui := range slices.Sorted(maps.Keys(in.Edge.UIs)) {
+		b := uiBackends[ui]
+		routes = append(routes, ingress.Route{Name: ui, Host: in.Edge.UIs[ui], Namespace: base.Namespace(b.namespace), Service: b.service, Port: b.port})
+	}
 	edge, err := ingress.NewIngress(ctx, "ingress", &ingress.Args{
+		Routes:            routes,
 		Kind:              in.Kind,
 		ClusterName:       cluster,
 		Namespace:         base.Namespace(nsIngress),

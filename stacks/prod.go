@@ -69,6 +69,7 @@ func Prod(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		LogsBucket:    svc.Buckets.MapIndex(pulumi.String(data.ConsumerLoki)),
 		Loki:          SpacesCredentials{AccessKey: svc.Keys[data.ConsumerLoki].AccessKey, SecretKey: svc.Keys[data.ConsumerLoki].SecretKey},
 		Velero:        SpacesCredentials{AccessKey: svc.Keys[data.ConsumerVelero].AccessKey, SecretKey: svc.Keys[data.ConsumerVelero].SecretKey},
+		Edge:          EdgeContract{UIs: cfg.Edge.UIs, OriginCheck: cfg.Edge.OriginCheck()},
 	})
 	if err != nil {
 		return nil, err
@@ -79,6 +80,7 @@ func Prod(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 	}
 	edge, err := failover.New(ctx, "failover", &failover.Args{
 		Edge:              cfg.Edge,
+		AccessGroups:      cfg.AccessGroups(),
 		NotificationEmail: cfg.AlertEmail,
 		CloudOrigin:       platform.IngressAddress,
 		OnpremOrigin:      pulumi.String(onprem.Address),
@@ -113,8 +115,12 @@ func Prod(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		"databaseHost":      svc.DatabaseHost,
 		"databaseClusterId": svc.DatabaseClusterID,
 		// the edge
-		"failoverHostname":           edge.Hostname,
-		"failoverDetectionSeconds":   edge.DetectionSeconds,
+		"failoverHostname":         edge.Hostname,
+		"failoverDetectionSeconds": edge.DetectionSeconds,
+		"failoverDetectionBound":   edge.DetectionDerivation,
+		// read by the onprem stack, the failover origin
+		"failoverOriginCheck":        originCheckOutput(cfg.Edge.OriginCheck()),
+		"publishedUis":               edge.UIs,
 		"failoverOnpremOrigin":       pulumi.String(onprem.Address),
 		"failoverOnpremOriginSource": pulumi.String(onprem.Source),
 	}
@@ -122,4 +128,14 @@ func Prod(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		outputs[k] = v
 	}
 	return outputs, nil
+}
+
+// originCheckOutput is the edge's origin check as a plain map output; the
+// onprem stack reads it back into config.OriginCheck (internal/prodref).
+func originCheckOutput(c config.OriginCheck) pulumi.Map {
+	return pulumi.Map{
+		"host": pulumi.String(c.Host), "path": pulumi.String(c.Path), "expectedCodes": pulumi.String(c.ExpectedCodes),
+		"timeoutSeconds": pulumi.Int(c.TimeoutSeconds), "intervalSeconds": pulumi.Int(c.IntervalSeconds),
+		"insecureSkipVerify": pulumi.Bool(c.InsecureSkipVerify), "followRedirects": pulumi.Bool(c.FollowRedirects),
+	}
 }

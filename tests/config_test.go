@@ -156,15 +156,38 @@ var badConfigs = []badConfig{
 	{name: "monitor expected codes", stack: "prod", key: "edge", mutate: field("monitor.expectedCodes", "ok"), wantKey: "edge.monitor.expectedCodes", wantValue: "ok"},
 	{name: "monitor interval below range", stack: "prod", key: "edge", mutate: field("monitor.interval", 5), wantKey: "edge.monitor.interval", wantValue: "5"},
 	{name: "monitor timeout above range", stack: "prod", key: "edge", mutate: field("monitor.timeout", 11), wantKey: "edge.monitor.timeout", wantValue: "11"},
-	{name: "monitor timeout not below interval", stack: "prod", key: "edge", mutate: func(m map[string]any) {
-		field("monitor.interval", 10)(m)
+	// checked: terraform-provider-cloudflare v4.51.0 schema comment, interval > (retries+1) x timeout
+	{name: "monitor tries outlast the interval", stack: "prod", key: "edge", mutate: func(m map[string]any) {
+		field("monitor.interval", 60)(m)
 		field("monitor.timeout", 10)(m)
-		field("monitor.consecutiveDown", 1)(m)
-	}, wantKey: "edge.monitor.timeout", wantValue: "less than edge.monitor.interval (10)"},
+		field("monitor.retries", 5)(m)
+	}, wantKey: "edge.monitor.interval", wantValue: "more than (retries+1) x timeout = 60 s"},
+	// issue 15 item 2: the provider rejects retries 0 (IntBetween(1, 5))
+	{name: "monitor retries zero", stack: "prod", key: "edge", mutate: field("monitor.retries", 0), wantKey: "edge.monitor.retries", wantValue: "1 to 5"},
+	{name: "zone plan unknown", stack: "prod", key: "edge", mutate: field("zonePlan", "free"), wantKey: "edge.zonePlan", wantValue: "free"},
+	{name: "interval below the pro minimum", stack: "prod", key: "edge", mutate: field("monitor.interval", 30), wantKey: "edge.monitor.interval", wantValue: "at least 60 s on the pro plan"},
+	{name: "interval below the business minimum", stack: "prod", key: "edge", mutate: func(m map[string]any) {
+		field("zonePlan", "business")(m)
+		field("monitor.interval", 14)(m)
+	}, wantKey: "edge.monitor.interval", wantValue: "at least 15 s on the business plan"},
+	{name: "ALL_REGIONS without enterprise", stack: "prod", key: "edge", mutate: field("checkRegions", []any{"ALL_REGIONS"}), wantKey: "edge.checkRegions", wantValue: "needs the enterprise plan"},
+	{name: "even number of check regions", stack: "prod", key: "edge", mutate: field("checkRegions", []any{"ENAM", "WNAM"}), wantKey: "edge.checkRegions", wantValue: "with 2 regions 1 seeing it down"},
+	{name: "check region twice", stack: "prod", key: "edge", mutate: field("checkRegions", []any{"ENAM", "WNAM", "ENAM"}), wantKey: "edge.checkRegions[2]", wantValue: "each region once"},
+	{name: "origin certificate trust unknown", stack: "prod", key: "edge", mutate: field("originCertificate", "self-signed"), wantKey: "edge.originCertificate", wantValue: "self-signed"},
+	// issue 15 item 4: a record to the load balancer that no ingress routes
+	{name: "record points at the load balancer", stack: "prod", key: "edge", mutate: field("records", []any{map[string]any{"name": "www.example.com", "type": "CNAME", "content": "app.example.com"}}), wantKey: "edge.records[0].content", wantValue: "publish a UI through edge.uis"},
+	{name: "UI without an access identity provider", stack: "prod", key: "edge", mutate: field("access.identityProviderId", ""), wantKey: "edge.access.identityProviderId", wantValue: "Zero Trust SAML"},
+	{name: "UI without a groups attribute", stack: "prod", key: "edge", mutate: field("access.groupsAttribute", ""), wantKey: "edge.access.groupsAttribute", wantValue: "SAML attribute"},
+	{name: "UI session duration malformed", stack: "prod", key: "edge", mutate: field("access.sessionDuration", "1 day"), wantKey: "edge.access.sessionDuration", wantValue: "1 day"},
+	{name: "UI not publishable", stack: "prod", key: "edge", mutate: field("uis", map[string]any{"prometheus": "prom.example.com"}), wantKey: "edge.uis", wantValue: "prometheus"},
+	{name: "UI outside the zone", stack: "prod", key: "edge", mutate: field("uis", map[string]any{"grafana": "grafana.example.org"}), wantKey: "edge.uis.grafana", wantValue: "grafana.example.org"},
+	{name: "UI on the load balancer's hostname", stack: "prod", key: "edge", mutate: field("uis", map[string]any{"grafana": "app.example.com"}), wantKey: "edge.uis.grafana", wantValue: "already used by edge.hostname"},
 	{name: "monitor retries above range", stack: "prod", key: "edge", mutate: field("monitor.retries", 6), wantKey: "edge.monitor.retries", wantValue: "6"},
 	{name: "monitor consecutive down above range", stack: "prod", key: "edge", mutate: field("monitor.consecutiveDown", 11), wantKey: "edge.monitor.consecutiveDown", wantValue: "11"},
 	{name: "monitor consecutive up negative", stack: "prod", key: "edge", mutate: field("monitor.consecutiveUp", -1), wantKey: "edge.monitor.consecutiveUp", wantValue: "-1"},
-	{name: "detection slower than objective", stack: "prod", key: "edge", mutate: field("monitor.interval", 60), wantKey: "edge.monitor", wantValue: "these take up to 130s"},
+	// issue 15 item 3: the objective is checked against the worst-case bound
+	// (70 s by the interval formula, 101 s with backoff and propagation).
+	{name: "detection bound slower than objective", stack: "prod", key: "edge", mutate: field("detectionObjectiveSeconds", 90), wantKey: "edge.monitor", wantValue: "the worst case is 101s"},
 	{name: "detection objective not positive", stack: "prod", key: "edge", mutate: field("detectionObjectiveSeconds", 0), wantKey: "edge.detectionObjectiveSeconds", wantValue: "0"},
 	{name: "check regions empty needs enterprise", stack: "prod", key: "edge", mutate: field("checkRegions", []any{}), wantKey: "edge.checkRegions", wantValue: "Enterprise"},
 	{name: "check region unknown", stack: "prod", key: "edge", mutate: field("checkRegions", []any{"EU"}), wantKey: "edge.checkRegions[0]", wantValue: "EU"},

@@ -103,14 +103,14 @@ func TestFailoverSettings(t *testing.T) {
 		r := named(t, res, tLBPool, "failover-pool-"+pool.name)
 		assert.Equal(t, monitor.ID, in(t, r, "monitor"), pool.name)
 		assert.Equal(t, 1.0, in(t, r, "minimumOrigins"), pool.name)
-		assert.Equal(t, []any{"ENAM", "WNAM"}, in(t, r, "checkRegions"), pool.name)
+		assert.Equal(t, []any{"ENAM", "WNAM", "WEU"}, in(t, r, "checkRegions"), pool.name)
 		assert.Equal(t, "platform-oncall@example.com", in(t, r, "notificationEmail"), pool.name)
 		assert.Len(t, in(t, r, "origins"), 1, pool.name)
 	}
 	for path, want := range map[string]any{
 		"type": "https", "method": "GET", "path": "/healthz", "expectedCodes": "200",
-		"interval": 30.0, "timeout": 5.0, "retries": 1.0, "consecutiveDown": 2.0, "consecutiveUp": 2.0,
-		"allowInsecure": false, "headers[0].header": "Host", "headers[0].values": []any{"app.example.com"},
+		"interval": 60.0, "timeout": 5.0, "retries": 1.0, "consecutiveDown": 1.0, "consecutiveUp": 2.0,
+		"allowInsecure": true, "headers[0].header": "Host", "headers[0].values": []any{"app.example.com"},
 	} {
 		assert.Equal(t, want, in(t, monitor, path), "monitor %s", path)
 	}
@@ -141,21 +141,24 @@ func TestNoRecordShadowsTheLoadBalancer(t *testing.T) {
 	}
 }
 
+// The exported detection time is the worst-case bound of config.Edge.Detection:
+// per data centre, interval x consecutiveDown + every try to its timeout +
+// retry backoff, then propagation; the regions' quorum adds no time.
 func TestDetectionTime(t *testing.T) {
+	p := config.HealthPropagationSeconds
 	for _, tc := range []struct {
 		m    config.Monitor
 		want int
 	}{
-		{config.Monitor{Interval: 30, Timeout: 5, Retries: 1, ConsecutiveDown: 2}, 70},
-		{config.Monitor{Interval: 60, Timeout: 5, Retries: 2, ConsecutiveDown: 0}, 75},
-		{config.Monitor{Interval: 15, Timeout: 3, Retries: 0, ConsecutiveDown: 3}, 48},
-		{config.Monitor{Interval: 10, Timeout: 2, Retries: 5, ConsecutiveDown: 1}, 22},
+		{config.Monitor{Interval: 60, Timeout: 5, Retries: 1, ConsecutiveDown: 1}, 60 + 10 + 1 + p},
+		{config.Monitor{Interval: 70, Timeout: 5, Retries: 2, ConsecutiveDown: 0}, 70 + 15 + 3 + p},
+		{config.Monitor{Interval: 61, Timeout: 3, Retries: 3, ConsecutiveDown: 1}, 61 + 12 + 7 + p},
 	} {
-		assert.Equal(t, tc.want, tc.m.DetectionSeconds(), "%+v", tc.m)
 		edge := stackObject(t, "prod", "edge")
 		mon := edge["monitor"].(map[string]any)
 		mon["interval"], mon["timeout"], mon["retries"], mon["consecutiveDown"] = tc.m.Interval, tc.m.Timeout, tc.m.Retries, tc.m.ConsecutiveDown
 		res := mustRun(t, plan.Options{Stack: "prod", Set: map[string]string{"edge": toJSON(t, edge)}})
 		assert.Equal(t, tc.want, res.Outputs["failoverDetectionSeconds"].Value, "exported for %+v", tc.m)
+		assert.Contains(t, res.Outputs["failoverDetectionBound"].Value, "propagation", "the bound comes with its derivation")
 	}
 }

@@ -44,7 +44,9 @@ func TestPlanFigures(t *testing.T) {
 	}{
 		{"prod as configured", "prod", nil, func(t *testing.T, f plan.Figures) {
 			require.NotNil(t, f.Failover)
-			assert.Equal(t, 70, f.Failover.DetectionSeconds)
+			// 60 s x 1 + (1+1) x 5 s + 1 s backoff + propagation: a bound.
+			assert.Equal(t, 60+2*5+1+config.HealthPropagationSeconds, f.Failover.DetectionSeconds)
+			assert.Contains(t, f.Failover.Derivation, "2 of 3 regions")
 			assert.Equal(t, 120, f.Failover.ObjectiveSeconds)
 			require.NotNil(t, f.ClusterStateRPO)
 			assert.Equal(t, int64(6*3600), f.ClusterStateRPO.Seconds)
@@ -66,8 +68,8 @@ func TestPlanFigures(t *testing.T) {
 			assert.Equal(t, 4, f.Nodes[0].Min)
 			assert.Equal(t, 9, f.Nodes[0].Max)
 		}},
-		{"detection follows the monitor", "prod", withMonitor(15, 5, 0, 3), func(t *testing.T, f plan.Figures) {
-			assert.Equal(t, 15*3+5, f.Failover.DetectionSeconds)
+		{"detection follows the monitor", "prod", withMonitor(60, 4, 2, 1), func(t *testing.T, f plan.Figures) {
+			assert.Equal(t, 60+3*4+(1+2)+config.HealthPropagationSeconds, f.Failover.DetectionSeconds)
 		}},
 		{"onprem: Talos roles, no failover or database", "onprem", nil, func(t *testing.T, f plan.Figures) {
 			assert.Nil(t, f.Failover)

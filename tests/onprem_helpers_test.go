@@ -36,6 +36,9 @@ func prodOutputs() map[string]any {
 		prodref.RegistryDockerConfig: resource.MakeSecret(resource.NewProperty(dockerConfig)),
 		prodref.SpacesRegion:         "nyc3",
 		prodref.Buckets:              map[string]any{"app": "hybrid-platform-prod-app", "loki": "hybrid-platform-prod-logs", "velero": "hybrid-platform-prod-backups"},
+		prodref.OriginCheck: map[string]any{"host": "app.example.com", "path": "/healthz", "expectedCodes": "200",
+			"timeoutSeconds": 5, "intervalSeconds": 60, "insecureSkipVerify": true, "followRedirects": false},
+		prodref.PublishedUIs: map[string]any{"grafana": "grafana.example.com", "argocd": "argocd.example.com"},
 		prodref.SpacesCredentials: resource.MakeSecret(resource.NewPropertyValue(map[string]any{
 			"loki":   map[string]any{"accessKey": "DOLOKIACCESSKEY00001", "secretKey": "loki-secret-key-for-tests"},
 			"velero": map[string]any{"accessKey": "DOVELEROACCESSKEY001", "secretKey": "velero-secret-key-for-tests"},

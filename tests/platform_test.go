@@ -75,6 +75,9 @@ func platformProgram(c clusterCase, tweak func(*stacks.PlatformInputs)) plan.Pro
 			return nil, err
 		}
 		in := stacks.PlatformInputs{
+			// The check prod's monitor runs (prodOutputs carries the same).
+			Edge: stacks.EdgeContract{UIs: map[string]string{"grafana": "grafana.example.com", "argocd": "argocd.example.com"},
+				OriginCheck: config.OriginCheck{Host: "app.example.com", Path: "/healthz", ExpectedCodes: "200", TimeoutSeconds: 5, IntervalSeconds: 60, InsecureSkipVerify: true}},
 			Kind:          c.kind,
 			Provider:      provider,
 			StorageClass:  c.storageClass,

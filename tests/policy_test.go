@@ -171,7 +171,7 @@ var breakers = []breaker{
 		edit: editType(tLB, "", func(r *mockcloud.Resource) { r.Inputs["fallbackPoolId"] = r.Inputs["defaultPoolIds"].ArrayValue()[0] })},
 	{policy: "edge-failover-order", name: "not proxied", stack: "prod", edit: setInput(tLB, "", "proxied", false)},
 	{policy: "edge-health-checks", name: "pool checked from every data centre", stack: "prod", edit: setInput(tLBPool, "failover-pool-cloud", "checkRegions", []any{})},
-	{policy: "edge-health-checks", name: "monitor skips certificate checks", stack: "prod", edit: setInput(tMonitor, "", "allowInsecure", true)},
+	{policy: "edge-health-checks", name: "monitor follows redirects", stack: "prod", edit: setInput(tMonitor, "", "followRedirects", true)},
 	{policy: "failover-detection-objective", name: "slow monitor", stack: "prod", edit: setInput(tMonitor, "", "interval", 300.0)},
 	{policy: "no-record-shadows-load-balancer", name: "record on the load balancer's hostname", stack: "prod",
 		edit: setInput(tRecord, "failover-record-grafana.example.com", "name", "app.example.com")},

@@ -15,6 +15,9 @@ import (
 // Args configures the Failover.
 type Args struct {
 	Edge config.Edge
+	// AccessGroups are the groups Cloudflare Access admits to edge.uis
+	// (config.Config.AccessGroups: the platform's admins and developers).
+	AccessGroups []string
 	// NotificationEmail hears about origin health changes.
 	NotificationEmail string
 	// CloudOrigin is the DOKS ingress's public address (primary).
@@ -29,8 +32,13 @@ type Failover struct {
 
 	// Hostname is the load-balanced public hostname.
 	Hostname pulumi.StringOutput `pulumi:"hostname"`
-	// DetectionSeconds is the worst-case time to detect a failed origin.
-	DetectionSeconds pulumi.IntOutput `pulumi:"detectionSeconds"`
+	// DetectionSeconds is the worst-case bound on the time to detect a
+	// failed origin (config.Edge.Detection), DetectionDerivation how it is
+	// made up.
+	DetectionSeconds    pulumi.IntOutput    `pulumi:"detectionSeconds"`
+	DetectionDerivation pulumi.StringOutput `pulumi:"detectionDerivation"`
+	// UIs maps each published UI to its hostname, gated by Access.
+	UIs pulumi.StringMapOutput `pulumi:"uis"`
 	// PoolIDs are the pool ids in failover order: cloud, then on-prem.
 	PoolIDs pulumi.StringArrayOutput `pulumi:"poolIds"`
 }
@@ -46,6 +54,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	if args.Edge.Zone == "" || args.Edge.Hostname == "" {
 		return nil, errors.New("failover: Edge.Zone and Edge.Hostname are required")
+	}
+	if len(args.Edge.UIs) > 0 && (len(args.AccessGroups) == 0 || args.Edge.Access.IdentityProviderID == "") {
+		return nil, errors.New("failover: AccessGroups and Edge.Access.IdentityProviderID are required to publish Edge.UIs: no UI is published without an Access gate")
 	}
 	f := &Failover{}
 	if err := ctx.RegisterComponentResource("hybrid:failover:Failover", name, f, opts...); err != nil {
@@ -82,7 +93,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		Retries:         pulumi.Int(e.Monitor.Retries),
 		ConsecutiveDown: pulumi.Int(e.Monitor.ConsecutiveDown),
 		ConsecutiveUp:   pulumi.Int(e.Monitor.ConsecutiveUp),
-		AllowInsecure:   pulumi.Bool(false),
+		// Cloudflare's monitors do not trust the Origin CA: skip verification
+		// exactly when the origins serve an Origin CA certificate.
+		AllowInsecure:   pulumi.Bool(e.MonitorAllowInsecure()),
 		FollowRedirects: pulumi.Bool(false),
 		Headers: cloudflare.LoadBalancerMonitorHeaderArray{
 			cloudflare.LoadBalancerMonitorHeaderArgs{Header: pulumi.String("Host"), Values: pulumi.StringArray{pulumi.String(e.Hostname)}},
@@ -151,13 +164,22 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		}
 	}
 
+	if err := publishUIs(ctx, name, e, args.AccessGroups, zoneID, accountID, parent); err != nil {
+		return nil, err
+	}
+
+	d := e.Detection()
 	f.Hostname = pulumi.String(e.Hostname).ToStringOutput()
-	f.DetectionSeconds = pulumi.Int(e.Monitor.DetectionSeconds()).ToIntOutput()
+	f.DetectionSeconds = pulumi.Int(d.BoundSeconds).ToIntOutput()
+	f.DetectionDerivation = pulumi.String(d.Derivation).ToStringOutput()
+	f.UIs = pulumi.ToStringMap(e.UIs).ToStringMapOutput()
 	f.PoolIDs = pulumi.StringArray{cloudPool.ID(), onpremPool.ID()}.ToStringArrayOutput()
 	if err := ctx.RegisterResourceOutputs(f, pulumi.Map{
-		"hostname":         f.Hostname,
-		"detectionSeconds": f.DetectionSeconds,
-		"poolIds":          f.PoolIDs,
+		"hostname":            f.Hostname,
+		"detectionSeconds":    f.DetectionSeconds,
+		"detectionDerivation": f.DetectionDerivation,
+		"uis":                 f.UIs,
+		"poolIds":             f.PoolIDs,
 	}); err != nil {
 		return nil, err
 	}

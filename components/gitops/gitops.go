@@ -50,6 +50,9 @@ type Args struct {
 	// ChartRepository, when set, is the one Helm repository every chart
 	// comes from (platform.chartRepository); empty means upstream.
 	ChartRepository string
+	// PublicHost is the hostname the UI is published at behind Cloudflare
+	// Access (edge.uis.argocd), or empty.
+	PublicHost string
 }
 
 // GitOps is the Argo CD component.
@@ -105,7 +108,8 @@ func NewGitOps(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Reso
 		return nil, err
 	}
 	g.RootApplication = root.Metadata.Name().Elem()
-	g.ServerURL = pulumi.Sprintf("https://%s-server.%s.svc", Release, args.Namespace)
+	// Plain HTTP in the cluster: TLS ends at the ingress (server.insecure).
+	g.ServerURL = pulumi.Sprintf("http://%s-server.%s.svc", Release, args.Namespace)
 	if err := ctx.RegisterResourceOutputs(g, pulumi.Map{
 		"rootApplication": g.RootApplication,
 		"serverUrl":       g.ServerURL,
@@ -132,10 +136,21 @@ func argoValues(a *Args) map[string]any {
 	for _, g := range a.RBAC.Developers.Groups {
 		policy = append(policy, "g, "+g+", role:readonly")
 	}
+	global := map[string]any{
+		"addPrometheusAnnotations": false,
+		"additionalLabels":         map[string]any{"hybrid-platform/cluster": a.ClusterName},
+	}
+	if a.PublicHost != "" {
+		global["domain"] = a.PublicHost // the UI's external URL (argocd-cm url)
+	}
 	return map[string]any{
 		"fullnameOverride": Release,
 		"crds":             map[string]any{"install": true, "keep": true},
 		"configs": map[string]any{
+			// TLS ends at the ingress, which reaches the server over plain
+			// HTTP: argo-cd 10.1.1 README, "SSL Termination at Ingress
+			// Controller" (configs.params server.insecure: true).
+			"params": map[string]any{"server.insecure": true},
 			"cm": map[string]any{
 				"timeout.reconciliation": "180s",
 				"exec.enabled":           false,
@@ -145,10 +160,7 @@ func argoValues(a *Args) map[string]any {
 				"policy.csv":     strings.Join(policy, "\n"),
 			},
 		},
-		"global": map[string]any{
-			"addPrometheusAnnotations": false,
-			"additionalLabels":         map[string]any{"hybrid-platform/cluster": a.ClusterName},
-		},
+		"global":     global,
 		"controller": map[string]any{"metrics": map[string]any{"enabled": true, "serviceMonitor": map[string]any{"enabled": true}}},
 		"server":     map[string]any{"metrics": map[string]any{"enabled": true, "serviceMonitor": map[string]any{"enabled": true}}},
 		"repoServer": map[string]any{"metrics": map[string]any{"enabled": true, "serviceMonitor": map[string]any{"enabled": true}}},

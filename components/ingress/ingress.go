@@ -68,6 +68,8 @@ type Args struct {
 	// ChartRepository, when set, is the one Helm repository every chart
 	// comes from (platform.chartRepository); empty means upstream.
 	ChartRepository string
+	// Routes publish platform UIs (edge.uis) through the controller.
+	Routes []Route
 }
 
 // Ingress is the ingress component.
@@ -142,6 +144,10 @@ func NewIngress(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 	}
 	svc, err := corev1.NewService(ctx, ServiceName, serviceArgs(args), child, pulumi.DependsOn(deps))
 	if err != nil {
+		return nil, err
+	}
+	// The routes need the IngressClass the chart creates.
+	if err := routes(ctx, args.Routes, child, pulumi.DependsOn([]pulumi.Resource{chart})); err != nil {
 		return nil, err
 	}
 	ingresses := svc.Status.LoadBalancer().Ingress()

@@ -68,6 +68,9 @@ type Args struct {
 	// etcd, scheduler and controller-manager. Empty on DOKS (managed).
 	ControlPlaneIPs []string
 	Probes          config.Probes
+	// OriginCheck is what Cloudflare's monitor sends the failover origin;
+	// the origin probe sends the same.
+	OriginCheck config.OriginCheck
 	// BackupRPO is the longest a cluster-state backup may be missing.
 	BackupRPO time.Duration
 	// ChartRepository, when set, is the one Helm repository every chart
@@ -91,6 +94,9 @@ func (a *Args) check() error {
 	}
 	if a.Kind == config.ClusterTalos && len(a.ControlPlaneIPs) == 0 {
 		errs = append(errs, errors.New("observability: Talos control-plane addresses are required to scrape etcd, scheduler and controller-manager"))
+	}
+	if msg := a.OriginCheck.Check(); msg != "" {
+		errs = append(errs, errors.New("observability: OriginCheck."+msg))
 	}
 	if a.BackupRPO <= 0 {
 		errs = append(errs, errors.New("observability: the backup RPO is required for the stale-backup alert"))

@@ -7,6 +7,7 @@ package chartcheck
 // as narrow as the template allows.
 var freeForm = map[string][]FreeForm{
 	"argo-cd": {
+		{Path: "configs.params", Reason: "argocd-cmd-params-cm parameters: templates/_helpers.tpl (argo-cd.config.params) ranges over .Values.configs.params into the ConfigMap; the chart README sets server.insecure there for TLS ending at the ingress"},
 		{Path: "global.additionalLabels", Reason: "a label map: templates/_common.tpl adds it whole to every object's labels"},
 	},
 	"kube-prometheus-stack": {

@@ -17,7 +17,19 @@ type Edge struct {
 	Hostname string `json:"hostname"`
 	// Records are proxied DNS records for the other public hostnames.
 	Records []EdgeRecord `json:"records"`
-	Monitor Monitor      `json:"monitor"`
+	// UIs publishes platform UIs (grafana, argocd) at their hostnames: a
+	// proxied record, a Cloudflare Access application and an ingress route
+	// on both clusters each.
+	UIs map[string]string `json:"uis"`
+	// Access gates every UI in UIs.
+	Access EdgeAccess `json:"access"`
+	// ZonePlan is edge.zone's Cloudflare plan: pro, business or enterprise.
+	// It bounds the monitor interval and is priced in the cost estimate.
+	ZonePlan string `json:"zonePlan"`
+	// OriginCertificate is the trust model of the certificate both origins
+	// serve: origin-ca (Cloudflare Origin CA) or public.
+	OriginCertificate string  `json:"originCertificate"`
+	Monitor           Monitor `json:"monitor"`
 	// CheckRegions are the Cloudflare health-check regions; an empty list
 	// means every data centre, which needs an Enterprise plan.
 	CheckRegions    []string `json:"checkRegions"`
@@ -51,27 +63,25 @@ type Monitor struct {
 	ConsecutiveUp   int    `json:"consecutiveUp"`
 }
 
-// DetectionSeconds is the worst-case time for the load balancer to mark an
-// origin down: ConsecutiveDown failed checks one interval apart, the last of
-// which uses up every retry to its timeout.
-func (m Monitor) DetectionSeconds() int {
-	return m.Interval*max(m.ConsecutiveDown, 1) + (m.Retries+1)*m.Timeout
-}
-
 // Cloudflare's accepted ranges for load balancer monitors and pools.
 var (
-	checkRegions     = []string{"WNAM", "ENAM", "WEU", "EEU", "NSAM", "SSAM", "OC", "ME", "NAF", "SAF", "SAS", "SEAS", "NEAS", "ALL_REGIONS"}
-	sessionAffinity  = []string{"none", "cookie", "ip_cookie", "header"}
-	recordTypes      = []string{"A", "AAAA", "CNAME"}
-	expectedCodesRe  = regexp.MustCompile(`^[1-5]([0-9]{2}|xx)$`)
-	monitorPathRe    = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$`)
-	intervalRange    = [2]int{10, 3600}
-	timeoutRange     = [2]int{1, 10}
-	retriesRange     = [2]int{0, 5}
+	checkRegions    = []string{"WNAM", "ENAM", "WEU", "EEU", "NSAM", "SSAM", "OC", "ME", "NAF", "SAF", "SAS", "SEAS", "NEAS", "ALL_REGIONS"}
+	sessionAffinity = []string{"none", "cookie", "ip_cookie", "header"}
+	recordTypes     = []string{"A", "AAAA", "CNAME"}
+	expectedCodesRe = regexp.MustCompile(`^[1-5]([0-9]{2}|xx)$`)
+	monitorPathRe   = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$`)
+	intervalRange   = [2]int{10, 3600}
+	timeoutRange    = [2]int{1, 10}
+	// checked: terraform-provider-cloudflare v4.51.0 schema_cloudflare_load_balancer_monitor.go,
+	// "retries" ValidateFunc IntBetween(1, 5), "timeout" IntBetween(1, 10).
+	retriesRange     = [2]int{1, 5}
 	consecutiveRange = [2]int{0, 10}
 )
 
 func validateEdge(p *problems, e *Edge) {
+	if e.UIs == nil {
+		e.UIs = map[string]string{}
+	}
 	if !validHostname(e.Zone) || !strings.Contains(e.Zone, ".") {
 		p.add("edge.zone", e.Zone, "a DNS zone managed by Cloudflare, such as example.com")
 	}
@@ -112,14 +122,13 @@ func validateEdge(p *problems, e *Edge) {
 	inRange(p, "edge.monitor.retries", m.Retries, retriesRange, "retries")
 	inRange(p, "edge.monitor.consecutiveDown", m.ConsecutiveDown, consecutiveRange, "checks")
 	inRange(p, "edge.monitor.consecutiveUp", m.ConsecutiveUp, consecutiveRange, "checks")
-	if m.Timeout >= m.Interval {
-		p.addf("edge.monitor.timeout", m.Timeout, "less than edge.monitor.interval (%d)", m.Interval)
-	}
 	if e.DetectionObjectiveSeconds < 1 {
 		p.addf("edge.detectionObjectiveSeconds", e.DetectionObjectiveSeconds, "a positive number of seconds (the default objective is 120)")
-	} else if d := m.DetectionSeconds(); d > e.DetectionObjectiveSeconds {
+	} else if d := e.Detection(); d.BoundSeconds > e.DetectionObjectiveSeconds {
+		// The objective is checked against the worst case, not the
+		// optimistic interval formula (see Edge.Detection).
 		p.add("edge.monitor", fmt.Sprintf("interval=%d consecutiveDown=%d retries=%d timeout=%d", m.Interval, m.ConsecutiveDown, m.Retries, m.Timeout),
-			fmt.Sprintf("settings that detect a failed origin within edge.detectionObjectiveSeconds (%ds); these take up to %ds (interval x max(consecutiveDown,1) + (retries+1) x timeout)", e.DetectionObjectiveSeconds, d))
+			fmt.Sprintf("settings that detect a failed origin within edge.detectionObjectiveSeconds (%ds); the worst case is %ds: %s", e.DetectionObjectiveSeconds, d.BoundSeconds, d.Derivation))
 	}
 	if len(e.CheckRegions) == 0 {
 		p.add("edge.checkRegions", "[]", "at least one region: an empty list means every data centre, which needs an Enterprise plan")

@@ -24,6 +24,7 @@ func validate(c *Config) problems {
 		validateDatabase(&p, &c.Database, c.Stack)
 		validateSpaces(&p, &c.Spaces)
 		validateEdge(&p, &c.Edge)
+		validateCloudflare(&p, c)
 		if c.CostBudgetUSD < 1 {
 			p.addf("costBudgetUsd", c.CostBudgetUSD, "a positive monthly budget in USD, covering the stack at full autoscale")
 		}

@@ -19,21 +19,26 @@ var pricesJSON []byte
 
 // Prices is the price list.
 type Prices struct {
-	AsOf                       string             `json:"asOf"`
-	Currency                   string             `json:"currency"`
-	Source                     string             `json:"source"`
-	HoursPerMonth              float64            `json:"hoursPerMonth"`
-	Droplet                    map[string]float64 `json:"droplet"`
-	DoksHAControlPlane         float64            `json:"doksHaControlPlane"`
-	Database                   map[string]float64 `json:"database"`
-	SpacesSubscription         float64            `json:"spacesSubscription"`
-	RegistryTier               map[string]float64 `json:"registryTier"`
-	LoadBalancer               float64            `json:"loadBalancer"`
-	ReservedIPAssigned         float64            `json:"reservedIpAssigned"`
-	VolumePerGiB               float64            `json:"volumePerGiB"`
-	CloudflareLoadBalancer     float64            `json:"cloudflareLoadBalancer"`
-	CloudflareExtraOrigin      float64            `json:"cloudflareExtraOrigin"`
-	CloudflareIncludedOrigins  int                `json:"cloudflareIncludedOrigins"`
+	AsOf                      string             `json:"asOf"`
+	Currency                  string             `json:"currency"`
+	Source                    string             `json:"source"`
+	HoursPerMonth             float64            `json:"hoursPerMonth"`
+	Droplet                   map[string]float64 `json:"droplet"`
+	DoksHAControlPlane        float64            `json:"doksHaControlPlane"`
+	Database                  map[string]float64 `json:"database"`
+	SpacesSubscription        float64            `json:"spacesSubscription"`
+	RegistryTier              map[string]float64 `json:"registryTier"`
+	LoadBalancer              float64            `json:"loadBalancer"`
+	ReservedIPAssigned        float64            `json:"reservedIpAssigned"`
+	VolumePerGiB              float64            `json:"volumePerGiB"`
+	CloudflareLoadBalancer    float64            `json:"cloudflareLoadBalancer"`
+	CloudflareExtraOrigin     float64            `json:"cloudflareExtraOrigin"`
+	CloudflareIncludedOrigins int                `json:"cloudflareIncludedOrigins"`
+	// CloudflareZonePlan prices the zone's plan (edge.zonePlan), which the
+	// load balancer's monitor limits depend on; CloudflareZonePlanNote says
+	// how far the prices are verified.
+	CloudflareZonePlan         map[string]float64 `json:"cloudflareZonePlan"`
+	CloudflareZonePlanNote     string             `json:"cloudflareZonePlanNote"`
 	ManagedControlPlaneCompare struct {
 		Name    string  `json:"name"`
 		PerHour float64 `json:"perHour"`
@@ -75,9 +80,11 @@ type Estimate struct {
 	ManagedControlPlane      string  `json:"managedControlPlaneName"`
 }
 
-// Estimate prices every billable resource. A size with no price is an error,
-// so the price list cannot silently fall behind the configuration.
-func (p *Prices) Estimate(rs []*mockcloud.Resource) (*Estimate, error) {
+// Estimate prices every billable resource, and the Cloudflare zone's plan
+// (zonePlan, edge.zonePlan; empty when the stack has no edge) with the load
+// balancer. A size or plan with no price is an error, so the price list
+// cannot silently fall behind the configuration.
+func (p *Prices) Estimate(rs []*mockcloud.Resource, zonePlan string) (*Estimate, error) {
 	e := &Estimate{Currency: p.Currency, AsOf: p.AsOf, Source: p.Source, Lines: []Line{}}
 	add := func(r *mockcloud.Resource, item string, qty, qtyMax, unit float64) {
 		e.Lines = append(e.Lines, Line{URN: r.URN, Item: item, Quantity: qty, UnitPrice: unit, Monthly: qty * unit, MonthlyMax: qtyMax * unit})
@@ -138,6 +145,13 @@ func (p *Prices) Estimate(rs []*mockcloud.Resource) (*Estimate, error) {
 			add(r, "Reserved IP (assigned)", 1, 1, p.ReservedIPAssigned)
 		case "cloudflare:index/loadBalancer:LoadBalancer":
 			add(r, "Cloudflare load balancer", 1, 1, p.CloudflareLoadBalancer)
+			if zonePlan != "" {
+				unit, err := price(p.CloudflareZonePlan, "Cloudflare zone plan", zonePlan)
+				if err != nil {
+					return nil, err
+				}
+				add(r, "Cloudflare "+zonePlan+" plan (zone of the load balancer; price unverified)", 1, 1, unit)
+			}
 		}
 	}
 	// A LoadBalancer Service on DOKS is a billed DigitalOcean load balancer;

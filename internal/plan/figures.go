@@ -38,8 +38,11 @@ type Figures struct {
 
 // FailoverFigure is the worst-case time for Cloudflare to mark an origin down.
 type FailoverFigure struct {
-	DetectionSeconds int `json:"detectionSeconds"`
-	ObjectiveSeconds int `json:"objectiveSeconds"`
+	// DetectionSeconds is an upper bound (config.Edge.Detection), not the
+	// interval formula; Derivation says how it is made up.
+	DetectionSeconds int    `json:"detectionSeconds"`
+	ObjectiveSeconds int    `json:"objectiveSeconds"`
+	Derivation       string `json:"derivation,omitempty"`
 }
 
 // ScheduleRPO is the cluster-state recovery point the Velero schedules give.
@@ -85,6 +88,7 @@ func (r *Result) Figures() Figures {
 			f.Failover = &FailoverFigure{DetectionSeconds: n}
 			if r.Config != nil {
 				f.Failover.ObjectiveSeconds = r.Config.Edge.DetectionObjectiveSeconds
+				f.Failover.Derivation = r.Config.Edge.Detection().Derivation
 			}
 		}
 	}
@@ -178,7 +182,10 @@ func (r *Result) writeFigures(w io.Writer) {
 	f := r.Figures()
 	fmt.Fprintln(w, "\nfigures:")
 	if f.Failover != nil {
-		fmt.Fprintf(w, "  failover detection: %d s worst case (objective %d s)\n", f.Failover.DetectionSeconds, f.Failover.ObjectiveSeconds)
+		fmt.Fprintf(w, "  failover detection: at most %d s (objective %d s)\n", f.Failover.DetectionSeconds, f.Failover.ObjectiveSeconds)
+		if f.Failover.Derivation != "" {
+			fmt.Fprintf(w, "    bound: %s\n", f.Failover.Derivation)
+		}
 	}
 	if s := f.ClusterStateRPO; s != nil {
 		fmt.Fprintf(w, "  RPO cluster state: %s (Velero schedule %s %q, every namespace; objective %s)\n",

@@ -209,7 +209,7 @@ func RunFunc(opts Options, program Program) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if res.Cost, err = prices.Estimate(cloud.Resources()); err != nil {
+	if res.Cost, err = prices.Estimate(cloud.Resources(), cfg.Edge.ZonePlan); err != nil {
 		return res, err
 	}
 	res.Budget = cfg.CostBudgetUSD

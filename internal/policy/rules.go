@@ -40,6 +40,8 @@ const (
 const (
 	// DetectionObjectiveSeconds is the worst-case failover detection time.
 	DetectionObjectiveSeconds = 120
+	// healthPropagationSeconds mirrors config.HealthPropagationSeconds (unverified assumption, see there).
+	healthPropagationSeconds = 30
 	// ProdMinNodes is the smallest production node pool.
 	ProdMinNodes = 3
 	// MaxPoolNodes bounds autoscaling (cost and blast radius).
@@ -321,7 +323,7 @@ var baseRules = []rule{
 	},
 	{
 		name:        "edge-health-checks",
-		description: "Pools are health-checked from named regions over verified HTTPS.",
+		description: "Pools are health-checked from named regions over HTTPS, without following redirects.",
 		resource: func(r policyx.AnalyzerResource, report func(string)) {
 			switch r.Type {
 			case tLBPool:
@@ -332,15 +334,21 @@ var baseRules = []rule{
 					report("the pool has no monitor")
 				}
 			case tMonitor:
-				if str(r, "type") != "https" || boolean(r, "allowInsecure") {
-					report("the monitor must check HTTPS with certificate verification")
+				// allowInsecure is not refused: Cloudflare's monitors do not
+				// trust the Origin CA, so an Origin CA origin needs it
+				// (config edge.originCertificate decides; issue 15 item 1).
+				if str(r, "type") != "https" {
+					report("the monitor must check HTTPS")
+				}
+				if boolean(r, "followRedirects") {
+					report("the monitor must not follow redirects (the origin probe repeats what it does)")
 				}
 			}
 		},
 	},
 	{
 		name:        "failover-detection-objective",
-		description: fmt.Sprintf("Worst-case failover detection (interval x max(consecutiveDown,1) + (retries+1) x timeout) is at most %d s.", DetectionObjectiveSeconds),
+		description: fmt.Sprintf("Worst-case failover detection (interval x max(consecutiveDown,1) + (retries+1) x timeout + retry backoff + assumed propagation, config.Edge.Detection) is at most %d s.", DetectionObjectiveSeconds),
 		resource: func(r policyx.AnalyzerResource, report func(string)) {
 			if r.Type != tMonitor {
 				return
@@ -349,7 +357,8 @@ var baseRules = []rule{
 			down, _ := num(r, "consecutiveDown")
 			retries, _ := num(r, "retries")
 			timeout, _ := num(r, "timeout")
-			if d := interval*max(down, 1) + (retries+1)*timeout; d > DetectionObjectiveSeconds {
+			backoff := float64(int(1)<<int(max(retries, 0))) - 1
+			if d := interval*max(down, 1) + (retries+1)*timeout + backoff + healthPropagationSeconds; d > DetectionObjectiveSeconds {
 				report(fmt.Sprintf("worst-case detection is %v s, over the %d s objective", d, DetectionObjectiveSeconds))
 			}
 		},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hybridcloud/platform/internal/config"
 	"github.com/hybridcloud/platform/internal/wgkey"
 )
 
@@ -29,6 +30,8 @@ const (
 	SpacesRegion         = "spacesRegion"         // region of the Spaces buckets
 	Buckets              = "buckets"              // consumer -> bucket name (loki, velero, app)
 	SpacesCredentials    = "spacesCredentials"    // secret: consumer -> {accessKey, secretKey}
+	OriginCheck          = "failoverOriginCheck"  // what Cloudflare's monitor sends an origin (config.OriginCheck)
+	PublishedUIs         = "publishedUis"         // UI name -> hostname, behind Cloudflare Access
 )
 
 // Spaces consumers the onprem stack runs: Loki and Velero ship to the same
@@ -37,7 +40,7 @@ var spacesConsumers = []string{"loki", "velero"}
 
 // Names lists every output onprem reads, in a stable order.
 var Names = []string{GatewayEndpoint, GatewayPublicKey, GatewayTunnelIP, OnpremRoutes, RegistryServer, RegistryEndpoint, RegistryDockerConfig,
-	SpacesRegion, Buckets, SpacesCredentials}
+	SpacesRegion, Buckets, SpacesCredentials, OriginCheck, PublishedUIs}
 
 // BringUp is the order in which the stacks are brought up from nothing.
 const BringUp = "bring-up order: 1) pulumi up -s prod (it needs only network.onpremWireguardPublicKey from its config), " +
@@ -59,6 +62,11 @@ type Outputs struct {
 	Buckets map[string]string
 	// Keys maps a Spaces consumer to its key pair; both halves are secrets.
 	Keys map[string]SpacesKey
+	// OriginCheck is the Cloudflare monitor's request, which the on-prem
+	// origin probe repeats; PublishedUIs the UIs the edge publishes, which
+	// the on-prem ingress must route too (it is the failover origin).
+	OriginCheck  config.OriginCheck
+	PublishedUIs map[string]string
 }
 
 // SpacesKey is one consumer's Spaces key pair, as Pulumi secrets.
@@ -187,6 +195,28 @@ func Read(ctx *pulumi.Context, stack string, gatewayTunnel netip.Addr, opts ...p
 				AccessKey: pulumi.ToSecret(pulumi.String(access)).(pulumi.StringOutput),
 				SecretKey: pulumi.ToSecret(pulumi.String(secretKey)).(pulumi.StringOutput),
 			}
+		}
+	}
+	if v, ok := values[OriginCheck]; ok {
+		raw, _ := json.Marshal(v)
+		if err := json.Unmarshal(raw, &out.OriginCheck); err != nil {
+			e.Invalid = append(e.Invalid, fmt.Sprintf("%s: a map of config.OriginCheck (%v)", OriginCheck, err))
+		} else if msg := out.OriginCheck.Check(); msg != "" {
+			e.Invalid = append(e.Invalid, OriginCheck+"."+msg)
+		}
+	}
+	if v, ok := values[PublishedUIs]; ok {
+		m, isMap := v.(map[string]any)
+		out.PublishedUIs = map[string]string{}
+		for k, h := range m {
+			host, _ := h.(string)
+			if host == "" {
+				e.Invalid = append(e.Invalid, fmt.Sprintf("%s.%s: a hostname, got %v", PublishedUIs, k, h))
+			}
+			out.PublishedUIs[k] = host
+		}
+		if !isMap {
+			e.Invalid = append(e.Invalid, fmt.Sprintf("%s: a map of UI name to hostname, got %T", PublishedUIs, v))
 		}
 	}
 	if len(e.Missing) > 0 || len(e.Invalid) > 0 {

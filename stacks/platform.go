@@ -55,6 +55,7 @@ import (
 	"github.com/hybridcloud/platform/components/gitops"
 	"github.com/hybridcloud/platform/components/ingress"
 	"github.com/hybridcloud/platform/components/observability"
+	"github.com/hybridcloud/platform/internal/ciliumpolicy"
 	"github.com/hybridcloud/platform/internal/config"
 )
 
@@ -73,10 +74,13 @@ type PlatformInputs struct {
 	SpacesRegion  pulumi.StringInput
 	BackupsBucket pulumi.StringInput
 	LogsBucket    pulumi.StringInput
-	Loki          SpacesCredentials
-	Velero        SpacesCredentials
-	DependsOn     []pulumi.Resource
-	VolumesAfter  []pulumi.Resource
+	// AppBucket is the app bucket's name: the namespaces with
+	// platform.apps[].appBucket may reach its Spaces endpoint.
+	AppBucket    pulumi.StringInput
+	Loki         SpacesCredentials
+	Velero       SpacesCredentials
+	DependsOn    []pulumi.Resource
+	VolumesAfter []pulumi.Resource
 }
 
 // PlatformOutputs is what the platform layer gives back to its stack.
@@ -151,6 +155,12 @@ func (in *PlatformInputs) check(cfg *config.Config) error {
 	if in.SpacesRegion == nil || in.BackupsBucket == nil || in.LogsBucket == nil {
 		errs = append(errs, errors.New("platform: the Spaces region and the backups and logs buckets are required"))
 	}
+	for _, app := range cfg.Platform.Apps {
+		if app.AppBucket && in.AppBucket == nil {
+			errs = append(errs, fmt.Errorf("platform: the app bucket is required: namespace %s has appBucket", app.Name))
+			break
+		}
+	}
 	for name, c := range map[string]SpacesCredentials{"loki": in.Loki, "velero": in.Velero} {
 		if c.AccessKey == nil || c.SecretKey == nil {
 			errs = append(errs, fmt.Errorf("platform: the %s Spaces key is required", name))
@@ -200,6 +210,7 @@ func Platform(ctx *pulumi.Context, cfg *config.Config, in PlatformInputs) (*Plat
 		Prometheus:        baseline.Peer{Namespace: nsMonitoring, Labels: map[string]string{"app.kubernetes.io/name": "prometheus"}},
 		MetricsServer:     pc.MetricsServer,
 		ChartRepository:   pc.ChartRepository,
+		SpacesHosts:       spacesHosts(in),
 		After:             in.DependsOn,
 	}, provider)
 	if err != nil {
@@ -311,4 +322,15 @@ func Platform(ctx *pulumi.Context, cfg *config.Config, in PlatformInputs) (*Plat
 // secret marks a credential secret whatever its source did.
 func secret(v pulumi.StringInput) pulumi.StringOutput {
 	return pulumi.ToSecret(v).(pulumi.StringOutput)
+}
+
+// spacesHosts are the names of the app bucket's Spaces endpoint, or nil
+// without an app bucket.
+func spacesHosts(in PlatformInputs) pulumi.StringArrayInput {
+	if in.AppBucket == nil {
+		return nil
+	}
+	return pulumi.All(in.SpacesRegion, in.AppBucket).ApplyT(func(v []any) []string {
+		return ciliumpolicy.SpacesHosts(v[0].(string), v[1].(string))
+	}).(pulumi.StringArrayOutput)
 }

@@ -52,6 +52,7 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		SpacesRegion:  pulumi.String(prod.SpacesRegion),
 		BackupsBucket: pulumi.String(prod.Buckets["velero"]),
 		LogsBucket:    pulumi.String(prod.Buckets["loki"]),
+		AppBucket:     pulumi.String(prod.Buckets["app"]),
 		Loki:          SpacesCredentials{AccessKey: prod.Keys["loki"].AccessKey, SecretKey: prod.Keys["loki"].SecretKey},
 		Velero:        SpacesCredentials{AccessKey: prod.Keys["velero"].AccessKey, SecretKey: prod.Keys["velero"].SecretKey},
 		// Pods need the CNI, and the ingress's LB-IPAM resources are Cilium's.

@@ -56,6 +56,7 @@ import (
 	"github.com/hybridcloud/platform/components/gitops"
 	"github.com/hybridcloud/platform/components/ingress"
 	"github.com/hybridcloud/platform/components/observability"
+	"github.com/hybridcloud/platform/internal/ciliumpolicy"
 	"github.com/hybridcloud/platform/internal/config"
 )
 
@@ -74,10 +75,13 @@ type PlatformInputs struct {
 	SpacesRegion  pulumi.StringInput
 	BackupsBucket pulumi.StringInput
 	LogsBucket    pulumi.StringInput
-	Loki          SpacesCredentials
-	Velero        SpacesCredentials
-	DependsOn     []pulumi.Resource
-	VolumesAfter  []pulumi.Resource
+	// AppBucket is the app bucket's name: the namespaces with
+	// platform.apps[].appBucket may reach its Spaces endpoint.
+	AppBucket    pulumi.StringInput
+	Loki         SpacesCredentials
+	Velero       SpacesCredentials
+	DependsOn    []pulumi.Resource
+	VolumesAfter []pulumi.Resource
 	// Edge is what the Cloudflare edge expects of this cluster, which is
 	// either origin: prod from its config, onprem from prod's outputs.
 	Edge EdgeContract
@@ -180,6 +184,12 @@ func (in *PlatformInputs) check(cfg *config.Config) error {
 			errs = append(errs, fmt.Errorf("platform: Edge.UIs: no backend for UI %q", ui))
 		}
 	}
+	for _, app := range cfg.Platform.Apps {
+		if app.AppBucket && in.AppBucket == nil {
+			errs = append(errs, fmt.Errorf("platform: the app bucket is required: namespace %s has appBucket", app.Name))
+			break
+		}
+	}
 	for name, c := range map[string]SpacesCredentials{"loki": in.Loki, "velero": in.Velero} {
 		if c.AccessKey == nil || c.SecretKey == nil {
 			errs = append(errs, fmt.Errorf("platform: the %s Spaces key is required", name))
@@ -229,6 +239,7 @@ func Platform(ctx *pulumi.Context, cfg *config.Config, in PlatformInputs) (*Plat
 		Prometheus:        baseline.Peer{Namespace: nsMonitoring, Labels: map[string]string{"app.kubernetes.io/name": "prometheus"}},
 		MetricsServer:     pc.MetricsServer,
 		ChartRepository:   pc.ChartRepository,
+		SpacesHosts:       spacesHosts(in),
 		After:             in.DependsOn,
 	}, provider)
 	if err != nil {
@@ -348,4 +359,15 @@ func Platform(ctx *pulumi.Context, cfg *config.Config, in PlatformInputs) (*Plat
 // secret marks a credential secret whatever its source did.
 func secret(v pulumi.StringInput) pulumi.StringOutput {
 	return pulumi.ToSecret(v).(pulumi.StringOutput)
+}
+
+// spacesHosts are the names of the app bucket's Spaces endpoint, or nil
+// without an app bucket.
+func spacesHosts(in PlatformInputs) pulumi.StringArrayInput {
+	if in.AppBucket == nil {
+		return nil
+	}
+	return pulumi.All(in.SpacesRegion, in.AppBucket).ApplyT(func(v []any) []string {
+		return ciliumpolicy.SpacesHosts(v[0].(string), v[1].(string))
+	}).(pulumi.StringArrayOutput)
 }

@@ -67,6 +67,7 @@ func Prod(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		SpacesRegion:  pulumi.String(cfg.Spaces.Region),
 		BackupsBucket: svc.Buckets.MapIndex(pulumi.String(data.ConsumerVelero)),
 		LogsBucket:    svc.Buckets.MapIndex(pulumi.String(data.ConsumerLoki)),
+		AppBucket:     svc.Buckets.MapIndex(pulumi.String(data.ConsumerApp)),
 		Loki:          SpacesCredentials{AccessKey: svc.Keys[data.ConsumerLoki].AccessKey, SecretKey: svc.Keys[data.ConsumerLoki].SecretKey},
 		Velero:        SpacesCredentials{AccessKey: svc.Keys[data.ConsumerVelero].AccessKey, SecretKey: svc.Keys[data.ConsumerVelero].SecretKey},
 		Edge:          EdgeContract{UIs: cfg.Edge.UIs, OriginCheck: cfg.Edge.OriginCheck()},

@@ -43,6 +43,7 @@ const (
 	testVeleroSecret   = "velero-secret-key-000000000000000000000001"
 	testBackupsBucket  = "hybrid-platform-prod-backups"
 	testLogsBucket     = "hybrid-platform-prod-logs"
+	testAppBucket      = "hybrid-platform-prod-app"
 	testFakeKubeconfig = `apiVersion: v1
 kind: Config
 clusters: [{name: test, cluster: {server: "https://127.0.0.1:6443"}}]
@@ -84,6 +85,7 @@ func platformProgram(c clusterCase, tweak func(*stacks.PlatformInputs)) plan.Pro
 			SpacesRegion:  pulumi.String("nyc3"),
 			BackupsBucket: pulumi.String(testBackupsBucket),
 			LogsBucket:    pulumi.String(testLogsBucket),
+			AppBucket:     pulumi.String(testAppBucket),
 			Loki:          stacks.SpacesCredentials{AccessKey: pulumi.String(testLokiAccess), SecretKey: pulumi.String(testLokiSecret)},
 			Velero:        stacks.SpacesCredentials{AccessKey: pulumi.String(testVeleroAccess), SecretKey: pulumi.String(testVeleroSecret)},
 		}

@@ -212,11 +212,19 @@ func TestGatewayCloudInit(t *testing.T) {
 		"Endpoint = 203.0.113.10:51820",
 		"AllowedIPs = 192.168.0.0/16, 10.250.0.2/32",
 		"PersistentKeepalive = 25",
+		"MTU = 1420",
 		"iptables -t nat -A POSTROUTING -s 10.100.0.0/16 -o %i -j MASQUERADE",
-		"iptables -t nat -A POSTROUTING -s 192.168.0.0/16 ! -o %i -j MASQUERADE",
+		"iptables -t nat -A POSTROUTING -s 10.244.0.0/16 -o %i -j MASQUERADE",
+		// On-prem sources are masqueraded only toward the VPC (issue 15 item 11).
+		"iptables -t nat -A POSTROUTING -s 192.168.0.0/16 -o eth1 -j MASQUERADE",
+		// The DOKS pod range is routed through the VPC interface (item 10).
+		"PostUp = ip -4 route replace 10.244.0.0/16 dev eth1",
+		"--set-mss 1380",
 	} {
 		assert.Contains(t, wg, want)
 	}
+	// tests/network runs this file with wg-quick and sends traffic through it.
+	assert.NotContains(t, wg, "! -o %i", "no NAT out of every interface but the tunnel")
 	assert.Contains(t, doc.Runcmd, "systemctl enable --now wg-quick@wg0")
 
 	// The public key is derived from the configured private key, not generated.

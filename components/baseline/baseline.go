@@ -49,6 +49,9 @@ type Args struct {
 	IngressController Peer
 	Prometheus        Peer
 	MetricsServer     config.MetricsServer
+	// SpacesHosts are the app bucket's Spaces endpoint names, opened to the
+	// application namespaces with appBucket; required when one has it.
+	SpacesHosts pulumi.StringArrayInput
 	// ChartRepository, when set, is the one Helm repository every chart
 	// comes from (platform.chartRepository); empty means upstream.
 	ChartRepository string
@@ -103,6 +106,11 @@ func (a *Args) check() error {
 		}
 		seen[app.Name] = true
 	}
+	for _, app := range a.Apps {
+		if app.AppBucket && a.SpacesHosts == nil {
+			errs = append(errs, fmt.Errorf("baseline: SpacesHosts is required: app namespace %q has appBucket", app.Name))
+		}
+	}
 	if a.IngressController.Namespace == "" || a.Prometheus.Namespace == "" {
 		errs = append(errs, errors.New("baseline: the ingress controller and Prometheus peers are required"))
 	}
@@ -141,6 +149,9 @@ func NewBaseline(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 		all = append(all, nsName)
 		apps = append(apps, nsName)
 		if err := networkPolicies(ctx, app, nsName, args, parent...); err != nil {
+			return nil, err
+		}
+		if err := spacesEgress(ctx, app, nsName, args.SpacesHosts, parent...); err != nil {
 			return nil, err
 		}
 		if err := quota(ctx, app, nsName, parent...); err != nil {

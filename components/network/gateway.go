@@ -6,6 +6,8 @@ import (
 
 	"github.com/pulumi/pulumi-digitalocean/sdk/v4/go/digitalocean"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hybridcloud/platform/internal/gatewayconf"
 )
 
 type gateway struct {
@@ -21,18 +23,12 @@ func newGateway(ctx *pulumi.Context, name string, args *Args, vpc *digitalocean.
 ) (*gateway, error) {
 	n := args.Network
 	// The cloud-init document holds the private key: it is a secret.
-	userData := args.GatewayPrivateKey.Output().ApplyT(func(key string) string {
-		return cloudInit(wireguardConfig{
-			PrivateKey:      key,
-			Address:         netip.PrefixFrom(gwTunnel, mustPrefix(n.TunnelCidr).Bits()).String(),
-			ListenPort:      n.WireguardPort,
-			PeerPublicKey:   n.OnpremWireguardPublicKey,
-			PeerEndpoint:    netip.AddrPortFrom(netip.MustParseAddr(n.OnpremPublicIP), uint16(n.WireguardPort)).String(),
-			PeerAllowedIPs:  []string{n.OnpremCidr, netip.PrefixFrom(onpremTunnel, 32).String()},
-			CloudRanges:     []string{n.VpcCidr, n.DoksPodCidr},
-			OnpremRange:     n.OnpremCidr,
-			KeepaliveSecond: 25,
-		})
+	userData := args.GatewayPrivateKey.Output().ApplyT(func(key string) (string, error) {
+		c, err := gatewayconf.New(n, key, gwTunnel, onpremTunnel)
+		if err != nil {
+			return "", err
+		}
+		return c.CloudInit(), nil
 	}).(pulumi.StringOutput)
 
 	sshKeys := pulumi.ToStringArray(args.Gateway.SSHKeyIDs)
@@ -114,5 +110,3 @@ func outboundRules() digitalocean.FirewallOutboundRuleArray {
 		digitalocean.FirewallOutboundRuleArgs{Protocol: pulumi.String("icmp"), DestinationAddresses: anywhere},
 	}
 }
-
-func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }

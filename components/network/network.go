@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hybridcloud/platform/internal/config"
+	"github.com/hybridcloud/platform/internal/gatewayconf"
 )
 
 // Args configures the Network.
@@ -56,12 +57,10 @@ func TunnelAddresses(tunnel netip.Prefix) (gateway, onprem netip.Addr) {
 }
 
 // CloudRoutes lists the cloud ranges reachable through the tunnel: the VPC,
-// the DOKS pod range (routable in the VPC with VPC-native networking) and the
-// tunnel itself. The DOKS service range is left out on purpose: ClusterIPs
-// only exist inside cluster nodes and cannot be reached through a router.
-func CloudRoutes(n config.Network) []string {
-	return []string{n.VpcCidr, n.DoksPodCidr, n.TunnelCidr}
-}
+// the DOKS pod range and the tunnel itself, each routed by the gateway
+// (see gatewayconf.CloudRoutes). The DOKS service range is left out on
+// purpose: ClusterIPs only exist inside cluster nodes.
+func CloudRoutes(n config.Network) []string { return gatewayconf.CloudRoutes(n) }
 
 // New declares the VPC, the gateway Droplet with its reserved IP and firewall.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Network, error) {

@@ -97,6 +97,10 @@ type AppNamespace struct {
 	// Egress lists the destinations outside the cluster the namespace may
 	// reach, on top of DNS (e.g. the managed PostgreSQL on 25060).
 	Egress []EgressRule `json:"egress"`
+	// AppBucket says the namespace's workloads use the app bucket (prod's
+	// spaces.appBucket): its Spaces endpoint is opened by name, on 443, with
+	// a CiliumNetworkPolicy (Spaces has no fixed CIDR for Egress).
+	AppBucket bool `json:"appBucket"`
 }
 
 // Quota is the namespace ResourceQuota; values are Kubernetes quantities.

@@ -38,6 +38,10 @@ const (
 // buckets as prod, under their own prefix, with prod's per-consumer keys.
 var spacesConsumers = []string{"loki", "velero"}
 
+// bucketConsumers are the buckets onprem reads: the Spaces consumers' and
+// the app bucket, which the app namespaces with appBucket reach by name.
+var bucketConsumers = []string{"app", "loki", "velero"}
+
 // Names lists every output onprem reads, in a stable order.
 var Names = []string{GatewayEndpoint, GatewayPublicKey, GatewayTunnelIP, OnpremRoutes, RegistryServer, RegistryEndpoint, RegistryDockerConfig,
 	SpacesRegion, Buckets, SpacesCredentials, OriginCheck, PublishedUIs}
@@ -58,7 +62,7 @@ type Outputs struct {
 	// RegistryDockerConfig is a Pulumi secret, whatever prod marked.
 	RegistryDockerConfig pulumi.StringOutput
 	SpacesRegion         string
-	// Buckets maps a Spaces consumer (loki, velero) to its bucket.
+	// Buckets maps a Spaces consumer (app, loki, velero) to its bucket.
 	Buckets map[string]string
 	// Keys maps a Spaces consumer to its key pair; both halves are secrets.
 	Keys map[string]SpacesKey
@@ -179,7 +183,7 @@ func Read(ctx *pulumi.Context, stack string, gatewayTunnel netip.Addr, opts ...p
 		out.RegistryDockerConfig = pulumi.ToSecret(pulumi.String(s)).(pulumi.StringOutput)
 	}
 	out.SpacesRegion = str(SpacesRegion)
-	out.Buckets = stringMap(values, Buckets, spacesConsumers, e)
+	out.Buckets = stringMap(values, Buckets, bucketConsumers, e)
 	out.Keys = map[string]SpacesKey{}
 	if v, ok := values[SpacesCredentials]; ok {
 		creds, isMap := v.(map[string]any)

@@ -55,14 +55,6 @@ func TunnelAddresses(tunnel netip.Prefix) (gateway, onprem netip.Addr) {
 	return gateway, gateway.Next()
 }
 
-// CloudRoutes lists the cloud ranges reachable through the tunnel: the VPC,
-// the DOKS pod range (routable in the VPC with VPC-native networking) and the
-// tunnel itself. The DOKS service range is left out on purpose: ClusterIPs
-// only exist inside cluster nodes and cannot be reached through a router.
-func CloudRoutes(n config.Network) []string {
-	return []string{n.VpcCidr, n.DoksPodCidr, n.TunnelCidr}
-}
-
 // New declares the VPC, the gateway Droplet with its reserved IP and firewall.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Network, error) {
 	if args == nil {
@@ -107,7 +99,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	n.GatewayEndpoint = pulumi.Sprintf("%s:%d", gw.reservedIP.IpAddress, args.Network.WireguardPort)
 	n.GatewayPublicKey = pulumi.String(args.GatewayPrivateKey.WireguardPublicKey()).ToStringOutput()
 	n.GatewayTunnelIP = pulumi.String(gwTunnel.String()).ToStringOutput()
-	n.OnpremRoutes = pulumi.ToStringArray(CloudRoutes(args.Network)).ToStringArrayOutput()
+	n.OnpremRoutes = pulumi.ToStringArray(args.Network.CloudRoutes()).ToStringArrayOutput()
 
 	if err := ctx.RegisterResourceOutputs(n, pulumi.Map{
 		"vpcId":            n.VpcID,

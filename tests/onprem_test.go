@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -209,7 +210,18 @@ func TestTalosOneApplyPerNodeWithItsOwnPatch(t *testing.T) {
 				nodeDoc = parseYAML(t, docs[want-2])
 				assert.True(t, secret[want-1], "the wg0 patch holds the private key")
 			}
-			assert.Equal(t, n.Name, dig(t, nodeDoc, "machine", "network", "hostname"))
+			// Talos 1.12 keeps the hostname in a HostnameConfig document,
+			// the node patch's second.
+			nodePatch := docs[want-1]
+			if n.Name == talos.WireguardNode {
+				nodePatch = docs[want-2]
+			}
+			_, hostDoc, ok := strings.Cut(nodePatch, "\n---\n")
+			require.True(t, ok, "the node patch has a HostnameConfig document")
+			host := parseYAML(t, hostDoc)
+			assert.Equal(t, "HostnameConfig", host["kind"])
+			assert.Equal(t, n.Name, host["hostname"])
+			assert.Nil(t, dig(t, nodeDoc, "machine", "network", "hostname"), "no v1alpha1 hostname next to HostnameConfig")
 			assert.Equal(t, n.InstallDisk, dig(t, nodeDoc, "machine", "install", "disk"))
 			link := dig(t, nodeDoc, "machine", "network", "interfaces", 0)
 			assert.Equal(t, n.Interface, dig(t, link, "interface"))

@@ -11,7 +11,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hybridcloud/platform/internal/config"
-	"github.com/hybridcloud/platform/internal/gatewayconf"
 )
 
 // Args configures the Network.
@@ -55,12 +54,6 @@ func TunnelAddresses(tunnel netip.Prefix) (gateway, onprem netip.Addr) {
 	gateway = tunnel.Masked().Addr().Next()
 	return gateway, gateway.Next()
 }
-
-// CloudRoutes lists the cloud ranges reachable through the tunnel: the VPC,
-// the DOKS pod range and the tunnel itself, each routed by the gateway
-// (see gatewayconf.CloudRoutes). The DOKS service range is left out on
-// purpose: ClusterIPs only exist inside cluster nodes.
-func CloudRoutes(n config.Network) []string { return gatewayconf.CloudRoutes(n) }
 
 // New declares the VPC, the gateway Droplet with its reserved IP and firewall.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Network, error) {
@@ -106,7 +99,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	n.GatewayEndpoint = pulumi.Sprintf("%s:%d", gw.reservedIP.IpAddress, args.Network.WireguardPort)
 	n.GatewayPublicKey = pulumi.String(args.GatewayPrivateKey.WireguardPublicKey()).ToStringOutput()
 	n.GatewayTunnelIP = pulumi.String(gwTunnel.String()).ToStringOutput()
-	n.OnpremRoutes = pulumi.ToStringArray(CloudRoutes(args.Network)).ToStringArrayOutput()
+	n.OnpremRoutes = pulumi.ToStringArray(args.Network.CloudRoutes()).ToStringArrayOutput()
 
 	if err := ctx.RegisterResourceOutputs(n, pulumi.Map{
 		"vpcId":            n.VpcID,

@@ -7,6 +7,7 @@ import (
 	helmv4 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v4"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hybridcloud/platform/components/talos/machineconfig"
 	"github.com/hybridcloud/platform/internal/clusterapi"
 	"github.com/hybridcloud/platform/internal/config"
 	"github.com/hybridcloud/platform/internal/versions"
@@ -80,7 +81,7 @@ func ciliumValues(a *Args) pulumi.Map {
 		"ipam":                 pulumi.Map{"mode": pulumi.String("kubernetes")},
 		"kubeProxyReplacement": pulumi.Bool(true),
 		"k8sServiceHost":       pulumi.String("localhost"),
-		"k8sServicePort":       pulumi.Int(KubePrismPort),
+		"k8sServicePort":       pulumi.Int(machineconfig.KubePrismPort),
 		"cgroup": pulumi.Map{
 			"autoMount": pulumi.Map{"enabled": pulumi.Bool(false)},
 			"hostRoot":  pulumi.String("/sys/fs/cgroup"),

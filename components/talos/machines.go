@@ -6,6 +6,7 @@ import (
 	talcluster "github.com/pulumiverse/pulumi-talos/sdk/go/talos/cluster"
 	"github.com/pulumiverse/pulumi-talos/sdk/go/talos/machine"
 
+	"github.com/hybridcloud/platform/components/talos/machineconfig"
 	"github.com/hybridcloud/platform/internal/config"
 )
 
@@ -33,36 +34,39 @@ func newMachines(ctx *pulumi.Context, c *TalosCluster, a *Args) (*machines, erro
 	machineSecrets := pulumi.ToSecret(secrets.MachineSecrets).(machine.MachineSecretsOutput)
 	clientCfg := pulumi.ToSecret(secrets.ClientConfiguration).(machine.ClientConfigurationOutput)
 
-	patches, err := renderPatches(a)
+	patches, err := machineconfig.Render(a.machineInput())
 	if err != nil {
 		return nil, err
 	}
+	// The wg0 patch holds the private key: it stays a secret.
+	tunnel := pulumi.ToSecret(a.WireGuard.PrivateKey).(pulumi.StringOutput).ApplyT(patches.Tunnel).(pulumi.StringOutput)
+	base := machineconfig.BaseFor(t)
 
 	// The base machine config per role; the patches go on each apply, where
 	// the plan shows them.
-	base := map[string]pulumi.StringOutput{}
+	roleConfig := map[string]pulumi.StringOutput{}
 	for _, role := range []string{config.RoleControlPlane, config.RoleWorker} {
 		cfg := machine.GetConfigurationOutput(ctx, machine.GetConfigurationOutputArgs{
-			ClusterName:       pulumi.String(t.ClusterName),
+			ClusterName:       pulumi.String(base.ClusterName),
 			MachineType:       pulumi.String(role),
-			ClusterEndpoint:   pulumi.String(endpoint(t)),
+			ClusterEndpoint:   pulumi.String(base.Endpoint),
 			MachineSecrets:    machineSecrets,
-			TalosVersion:      pulumi.String(t.TalosVersion),
-			KubernetesVersion: pulumi.String(t.KubernetesVersion),
+			TalosVersion:      pulumi.String(base.TalosVersion),
+			KubernetesVersion: pulumi.String(base.KubernetesVersion),
 			Docs:              pulumi.Bool(false),
 			Examples:          pulumi.Bool(false),
 		}, parent)
-		base[role] = pulumi.ToSecret(cfg.MachineConfiguration()).(pulumi.StringOutput)
+		roleConfig[role] = pulumi.ToSecret(cfg.MachineConfiguration()).(pulumi.StringOutput)
 	}
 
 	var cpApplies []pulumi.Resource
 	for _, n := range t.Nodes {
 		apply, err := machine.NewConfigurationApply(ctx, n.Name, &machine.ConfigurationApplyArgs{
 			ClientConfiguration:       clientCfg,
-			MachineConfigurationInput: base[n.Role],
+			MachineConfigurationInput: roleConfig[n.Role],
 			// The node's own address: the VIP moves and is not up yet.
 			Node:          pulumi.String(n.IP),
-			ConfigPatches: patches.forNode(n),
+			ConfigPatches: nodePatches(patches, tunnel, n),
 			// The applied config carries the cluster's keys (and, on the
 			// tunnel node, the WireGuard private key).
 		}, parent, pulumi.AdditionalSecretOutputs([]string{"machineConfiguration"}))
@@ -163,48 +167,15 @@ func newMachines(ctx *pulumi.Context, c *TalosCluster, a *Args) (*machines, erro
 	}, nil
 }
 
-// HealthTimeout bounds the health gate's wait for the control plane.
+// HealthTimeout bounds the health gate\'s wait for the control plane.
 const HealthTimeout = "10m"
 
-// nodePatches are the rendered patches: readable YAML strings, except the
-// WireGuard patch, which holds the private key and stays a secret.
-type nodePatches struct {
-	cluster      string
-	controlPlane string
-	node         map[string]string
-	wireguard    pulumi.StringOutput
-	wireguardOn  string
-}
-
-func renderPatches(a *Args) (*nodePatches, error) {
-	p := &nodePatches{node: map[string]string{}, wireguardOn: a.Talos.WireguardNode}
-	var err error
-	if p.cluster, err = render(clusterPatch(a)); err != nil {
-		return nil, err
-	}
-	if p.controlPlane, err = render(controlPlanePatch(a)); err != nil {
-		return nil, err
-	}
-	for _, n := range a.Talos.Nodes {
-		if p.node[n.Name], err = render(nodePatch(a, n)); err != nil {
-			return nil, err
-		}
-	}
-	p.wireguard = pulumi.ToSecret(a.WireGuard.PrivateKey).(pulumi.StringOutput).ApplyT(
-		func(key string) (string, error) { return render(wireguardPatch(a, key)) },
-	).(pulumi.StringOutput)
-	return p, nil
-}
-
-// forNode lists a node's patches in merge order: cluster, role, node, tunnel.
-func (p *nodePatches) forNode(n config.TalosNode) pulumi.StringArray {
-	out := pulumi.StringArray{pulumi.String(p.cluster)}
-	if n.Role == config.RoleControlPlane {
-		out = append(out, pulumi.String(p.controlPlane))
-	}
-	out = append(out, pulumi.String(p.node[n.Name]))
-	if n.Name == p.wireguardOn {
-		out = append(out, pulumi.ToSecret(p.wireguard).(pulumi.StringOutput))
+// nodePatches lists node n's patches in merge order (machineconfig's), the
+// secret tunnel patch last on the WireGuard node.
+func nodePatches(p *machineconfig.Patches, tunnel pulumi.StringOutput, n config.TalosNode) pulumi.StringArray {
+	out := pulumi.ToStringArray(p.Public(n))
+	if p.CarriesTunnel(n) {
+		out = append(out, tunnel)
 	}
 	return out
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hybridcloud/platform/components/talos/machineconfig"
 	"github.com/hybridcloud/platform/internal/config"
 )
 
@@ -62,14 +63,7 @@ type WireGuard struct {
 }
 
 // Peer is the DO gateway, as the prod stack exports it.
-type Peer struct {
-	PublicKey string
-	Endpoint  string // PUBLIC_IP:PORT
-	// AllowedIPs are the ranges routed through the tunnel.
-	AllowedIPs []netip.Prefix
-	// Gateway is the gateway's tunnel address: the next hop for AllowedIPs.
-	Gateway netip.Addr
-}
+type Peer = machineconfig.Peer
 
 func (a *Args) wireguardNode() config.TalosNode {
 	for _, n := range a.Talos.Nodes {
@@ -78,6 +72,15 @@ func (a *Args) wireguardNode() config.TalosNode {
 		}
 	}
 	return config.TalosNode{}
+}
+
+// machineInput is what the machine configs are rendered from: everything
+// but the private key.
+func (a *Args) machineInput() machineconfig.Input {
+	return machineconfig.Input{
+		Talos: a.Talos, Network: a.Network, LocalStoragePath: a.LocalStoragePath,
+		Tunnel: machineconfig.Tunnel{Address: a.WireGuard.Address, ListenPort: a.WireGuard.ListenPort, Peer: a.WireGuard.Peer},
+	}
 }
 
 func (a *Args) check() error {
@@ -120,7 +123,7 @@ func NewTalosCluster(ctx *pulumi.Context, name string, args *Args, opts ...pulum
 	if err != nil {
 		return nil, err
 	}
-	c.Endpoint = pulumi.String(endpoint(args.Talos)).ToStringOutput()
+	c.Endpoint = pulumi.String(machineconfig.Endpoint(args.Talos)).ToStringOutput()
 	c.Kubeconfig = m.kubeconfig
 	c.Talosconfig = m.talosconfig
 	if err := newCilium(ctx, c, name, args); err != nil {
@@ -134,9 +137,4 @@ func NewTalosCluster(ctx *pulumi.Context, name string, args *Args, opts ...pulum
 		return nil, err
 	}
 	return c, nil
-}
-
-// endpoint is the cluster endpoint baked into every machine config.
-func endpoint(t config.Talos) string {
-	return "https://" + t.Vip + ":6443"
 }

@@ -13,6 +13,15 @@ func (n Network) TunnelAddresses() (gateway, onprem netip.Prefix) {
 	return netip.PrefixFrom(gw, pfx.Bits()), netip.PrefixFrom(gw.Next(), pfx.Bits())
 }
 
+// CloudRoutes lists the cloud ranges reachable through the tunnel: the VPC,
+// the DOKS pod range (routable in the VPC with VPC-native networking) and the
+// tunnel itself. The DOKS service range is left out on purpose: ClusterIPs
+// only exist inside cluster nodes and cannot be reached through a router.
+// The prod stack exports them as onpremRoutes.
+func (n Network) CloudRoutes() []string {
+	return []string{n.VpcCidr, n.DoksPodCidr, n.TunnelCidr}
+}
+
 // LanPrefix is the layer-2 segment of the Talos nodes.
 func (t Talos) LanPrefix() netip.Prefix {
 	pfx, _ := parsePrefix(t.LanCidr)

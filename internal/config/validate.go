@@ -269,6 +269,7 @@ func validateTalos(p *problems, t *Talos, n Network) {
 	if !k8sVersionRe.MatchString(t.KubernetesVersion) {
 		p.add("talos.kubernetesVersion", t.KubernetesVersion, "a Kubernetes version such as 1.35.4")
 	}
+	validateTalosKubernetes(p, t)
 	if !imageRefRe.MatchString(t.InstallImage) {
 		p.add("talos.installImage", t.InstallImage, "a pinned installer image reference such as ghcr.io/siderolabs/installer:v1.12.11")
 	} else if !strings.Contains(t.InstallImage, "@") && !strings.HasSuffix(t.InstallImage, ":"+t.TalosVersion) {

@@ -101,9 +101,8 @@ func New(n config.Network, privateKey string, gateway, onprem netip.Addr) (Confi
 // a range added here without a route fails there. The DOKS service range is
 // left out on purpose: ClusterIPs only exist inside cluster nodes and cannot
 // be reached through a router.
-func CloudRoutes(n config.Network) []string {
-	return []string{n.VpcCidr, n.DoksPodCidr, n.TunnelCidr}
-}
+// The list itself has one owner, config.Network.CloudRoutes.
+func CloudRoutes(n config.Network) []string { return n.CloudRoutes() }
 
 // PreUp refuses to bring the tunnel up unless VPCInterface carries the VPC
 // range: every rule below names that interface.

@@ -1,4 +1,4 @@
-package talos
+package machineconfig
 
 import (
 	"fmt"
@@ -52,7 +52,6 @@ type nodeIP struct {
 }
 
 type network struct {
-	Hostname    string      `yaml:"hostname,omitempty"`
 	Nameservers []string    `yaml:"nameservers,omitempty"`
 	Interfaces  []netDevice `yaml:"interfaces,omitempty"`
 }
@@ -86,6 +85,20 @@ type wireguardPeer struct {
 	Endpoint                    string   `yaml:"endpoint"`
 	PersistentKeepaliveInterval string   `yaml:"persistentKeepaliveInterval"`
 	AllowedIPs                  []string `yaml:"allowedIPs"`
+}
+
+// hostnameConfig is the HostnameConfig document, which carries the hostname
+// from Talos 1.12 on: the base config of the 1.12 contract holds one (auto:
+// stable), and a v1alpha1 machine.network.hostname next to it fails
+// validation with "static hostname is already set in v1alpha1 config".
+// Checked: machinery v1.12.5 config/types/network/hostname.go
+// (V1Alpha1ConflictValidate; auto "off" with a hostname is the static form),
+// and by tests/talosconfig.
+type hostnameConfig struct {
+	APIVersion string `yaml:"apiVersion"`
+	Kind       string `yaml:"kind"`
+	Auto       string `yaml:"auto"`
+	Hostname   string `yaml:"hostname"`
 }
 
 type features struct {
@@ -162,12 +175,16 @@ const wireguardMTU = 1420
 // keepalive keeps the on-prem NAT mapping open so the gateway can reach in.
 const keepalive = "25s"
 
-func render(p patch) (string, error) {
+// render renders a patch of one or more documents; Talos merges each
+// document with the base config's document of the same kind.
+func render(docs ...any) (string, error) {
 	var b strings.Builder
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
-	if err := enc.Encode(p); err != nil {
-		return "", fmt.Errorf("talos: render config patch: %w", err)
+	for _, d := range docs {
+		if err := enc.Encode(d); err != nil {
+			return "", fmt.Errorf("talos: render config patch: %w", err)
+		}
 	}
 	if err := enc.Close(); err != nil {
 		return "", fmt.Errorf("talos: render config patch: %w", err)
@@ -176,7 +193,7 @@ func render(p patch) (string, error) {
 }
 
 // clusterPatch is the same on every node: subnets, CNI, installer, kubelet.
-func clusterPatch(a *Args) patch {
+func clusterPatch(a *Input) patch {
 	t, n := a.Talos, a.Network
 	k := &kubelet{
 		// Serving certificates signed by the cluster CA, so that
@@ -217,8 +234,8 @@ func clusterPatch(a *Args) patch {
 }
 
 // controlPlanePatch is the same on every control-plane node.
-func controlPlanePatch(a *Args) patch {
-	sans := []string{a.Talos.Vip, a.WireGuard.Address.Addr().String()}
+func controlPlanePatch(a *Input) patch {
+	sans := []string{a.Talos.Vip, a.Tunnel.Address.Addr().String()}
 	return patch{
 		Machine: &machineSection{CertSANs: sans},
 		Cluster: &clusterSection{
@@ -239,10 +256,10 @@ func controlPlanePatch(a *Args) patch {
 	}
 }
 
-// nodePatch is one node's identity: hostname, address, routes, VIP, disk,
-// labels. Nodes other than the WireGuard node route the tunnel's ranges
+// nodePatch is one node's identity but its hostname (nodeHostname): address,
+// routes, VIP, disk, labels. Nodes other than the WireGuard node route the tunnel's ranges
 // through it.
-func nodePatch(a *Args, n config.TalosNode) patch {
+func nodePatch(a *Input, n config.TalosNode) patch {
 	lan := a.Talos.LanPrefix()
 	link := netDevice{
 		Interface: n.Interface,
@@ -250,7 +267,7 @@ func nodePatch(a *Args, n config.TalosNode) patch {
 		Routes:    []route{{Network: "0.0.0.0/0", Gateway: a.Talos.Gateway}},
 	}
 	if wg := a.wireguardNode(); n.Name != wg.Name {
-		for _, r := range a.WireGuard.Peer.AllowedIPs {
+		for _, r := range a.Tunnel.Peer.AllowedIPs {
 			link.Routes = append(link.Routes, route{Network: r.String(), Gateway: wg.IP})
 		}
 	}
@@ -259,15 +276,20 @@ func nodePatch(a *Args, n config.TalosNode) patch {
 	}
 	return patch{Machine: &machineSection{
 		Install:    &install{Disk: n.InstallDisk},
-		Network:    &network{Hostname: n.Name, Interfaces: []netDevice{link}},
+		Network:    &network{Interfaces: []netDevice{link}},
 		NodeLabels: n.Labels,
 	}}
 }
 
+// nodeHostname is the node's static hostname: its name.
+func nodeHostname(n config.TalosNode) hostnameConfig {
+	return hostnameConfig{APIVersion: "v1alpha1", Kind: "HostnameConfig", Auto: "off", Hostname: n.Name}
+}
+
 // wireguardPatch is the wg0 link on the WireGuard node. It holds the private
 // key: the caller keeps the rendered patch a secret.
-func wireguardPatch(a *Args, privateKey string) patch {
-	w := a.WireGuard
+func wireguardPatch(a *Input, privateKey string) patch {
+	w := a.Tunnel
 	link := netDevice{
 		Interface: wireguardInterface,
 		Addresses: []string{w.Address.String()},

@@ -26,9 +26,6 @@ type Args struct {
 	// GatewayPrivateIP is the next hop toward OnpremCidr.
 	GatewayPrivateIP pulumi.StringInput
 	OnpremCidr       string
-	// Token is a DO API token with Kubernetes scope: the Kubernetes provider
-	// authenticates with it (see provider.go).
-	Token config.Secret
 }
 
 // DoksCluster is a DOKS cluster with its registry.
@@ -37,7 +34,8 @@ type DoksCluster struct {
 
 	ClusterID pulumi.StringOutput `pulumi:"clusterId"`
 	Endpoint  pulumi.StringOutput `pulumi:"endpoint"`
-	// Kubeconfig authenticates with the long-lived token; it is a secret.
+	// Kubeconfig carries the token this run fetched (provider.go); it is a
+	// secret, and it expires after config.DoksCredentialSeconds.
 	Kubeconfig pulumi.StringOutput `pulumi:"kubeconfig"`
 	// RegistryEndpoint is e.g. registry.digitalocean.com/NAME.
 	RegistryEndpoint pulumi.StringOutput `pulumi:"registryEndpoint"`
@@ -70,7 +68,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, err
 	}
-	provider, kubeconfig, err := newProvider(ctx, name, cluster, args.Token, parent)
+	provider, kubeconfig, err := newProvider(ctx, name, cluster, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -108,8 +106,6 @@ func (a *Args) check() error {
 		return errors.New("doks: VpcID and GatewayPrivateIP are required (from the Network component)")
 	case a.PodCidr == "" || a.ServiceCidr == "" || a.OnpremCidr == "":
 		return errors.New("doks: PodCidr, ServiceCidr and OnpremCidr are required")
-	case a.Token.Key() == "":
-		return errors.New("doks: Token is required")
 	}
 	return nil
 }

@@ -43,7 +43,6 @@ func Prod(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		VpcID:            net.VpcID,
 		GatewayPrivateIP: net.GatewayPrivateIP,
 		OnpremCidr:       cfg.Network.OnpremCidr,
-		Token:            cfg.Secrets.DoksToken,
 	})
 	if err != nil {
 		return nil, err

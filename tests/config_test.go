@@ -267,8 +267,7 @@ var badConfigs = []badConfig{
 	// secrets: the value is never echoed
 	{name: "wireguard key malformed", stack: "prod", secret: map[string]string{"wireguardGatewayPrivateKey": "not-base64!"}, wantKey: "wireguardGatewayPrivateKey", wantValue: "<redacted>"},
 	{name: "on-prem wireguard key wrong length", stack: "onprem", secret: map[string]string{"wireguardOnpremPrivateKey": "c2hvcnQ="}, wantKey: "wireguardOnpremPrivateKey", wantValue: "<redacted>"},
-	{name: "doks token too short", stack: "prod", secret: map[string]string{"doksToken": "abc"}, wantKey: "doksToken", wantValue: "<redacted>"},
-	{name: "secret stored in plaintext", stack: "prod", set: map[string]string{"doksToken": "dop_v1_0123456789abcdef0123456789abcdef"}, wantKey: "doksToken", wantValue: "<redacted>"},
+	{name: "secret stored in plaintext", stack: "prod", set: map[string]string{"grafanaAdminPassword": "0123456789abcdef0123456789abcdef"}, wantKey: "grafanaAdminPassword", wantValue: "<redacted>"},
 }
 
 func TestBadConfigFailsBeforeAnyResource(t *testing.T) {

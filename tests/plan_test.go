@@ -124,7 +124,7 @@ func TestSecureConfigIsRedacted(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "Pulumi.prod.yaml")
 	raw, err := os.ReadFile(filepath.Join(projectDir(t), "Pulumi.prod.yaml"))
 	require.NoError(t, err)
-	withSecure := string(raw) + `  hybrid-platform:doksToken:
+	withSecure := string(raw) + `  hybrid-platform:grafanaAdminPassword:
     secure: v1:c2FsdA==:Y2lwaGVydGV4dA==
   hybrid-platform:wireguardGatewayPrivateKey:
     secure: v1:c2FsdA==:b3RoZXI=
@@ -137,7 +137,7 @@ func TestSecureConfigIsRedacted(t *testing.T) {
 		want = append(want, spec.Key)
 	}
 	assert.ElementsMatch(t, want, res.StandIns)
-	assert.Subset(t, res.StandIns, []string{"doksToken", "wireguardGatewayPrivateKey"})
+	assert.Subset(t, res.StandIns, []string{"grafanaAdminPassword", "wireguardGatewayPrivateKey"})
 	var text, js bytes.Buffer
 	res.WriteText(&text)
 	require.NoError(t, res.WriteJSON(&js))

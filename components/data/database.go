@@ -30,10 +30,12 @@ func newDatabase(ctx *pulumi.Context, name string, args *Args, d *DataServices, 
 	if err != nil {
 		return err
 	}
+	// Both are non-zero (config validation): the provider sends neither
+	// when it is 0, which would leave a diff on every refresh.
 	if _, err := digitalocean.NewDatabasePostgresqlConfig(ctx, name+"-pg-config", &digitalocean.DatabasePostgresqlConfigArgs{
 		ClusterId:    cluster.ID(),
 		BackupHour:   pulumi.Int(db.BackupHour),
-		BackupMinute: pulumi.Int(0),
+		BackupMinute: pulumi.Int(db.BackupMinute),
 	}, parent); err != nil {
 		return err
 	}

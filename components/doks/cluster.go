@@ -47,6 +47,7 @@ func newCluster(ctx *pulumi.Context, name string, args *Args, registry *digitalo
 			MaxNodes:  pulumi.Int(pool.MaxNodes),
 			Labels:    pulumi.ToStringMap(pool.Labels),
 			Tags:      pulumi.ToStringArray(pool.Tags),
+			Taints:    clusterTaints(pool.Taints),
 		},
 		Tags:                          pulumi.StringArray{pulumi.String(args.Prefix)},
 		DestroyAllAssociatedResources: pulumi.Bool(false),
@@ -72,6 +73,7 @@ func newPool(ctx *pulumi.Context, name string, cluster *digitalocean.KubernetesC
 		MaxNodes:  pulumi.Int(p.MaxNodes),
 		Labels:    pulumi.ToStringMap(p.Labels),
 		Tags:      pulumi.ToStringArray(p.Tags),
+		Taints:    poolTaints(p.Taints),
 	}, parent)
 	return err
 }

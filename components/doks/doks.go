@@ -31,9 +31,6 @@ type Args struct {
 	// GatewayPrivateIP is the next hop toward OnpremCidr.
 	GatewayPrivateIP pulumi.StringInput
 	OnpremCidr       string
-	// Token is a DO API token with Kubernetes scope: the Kubernetes provider
-	// authenticates with it (see provider.go).
-	Token config.Secret
 }
 
 // DoksCluster is a DOKS cluster with its registry.
@@ -42,7 +39,8 @@ type DoksCluster struct {
 
 	ClusterID pulumi.StringOutput `pulumi:"clusterId"`
 	Endpoint  pulumi.StringOutput `pulumi:"endpoint"`
-	// Kubeconfig authenticates with the long-lived token; it is a secret.
+	// Kubeconfig carries the token this run fetched (provider.go); it is a
+	// secret, and it expires after config.DoksCredentialSeconds.
 	Kubeconfig pulumi.StringOutput `pulumi:"kubeconfig"`
 	// RegistryEndpoint is e.g. registry.digitalocean.com/NAME.
 	RegistryEndpoint pulumi.StringOutput `pulumi:"registryEndpoint"`
@@ -75,7 +73,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, err
 	}
-	provider, kubeconfig, err := newProvider(ctx, name, cluster, args.Token, parent)
+	provider, kubeconfig, err := newProvider(ctx, name, cluster, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -115,8 +113,6 @@ func (a *Args) check() error {
 		return errors.New("doks: PodCidr, ServiceCidr and OnpremCidr are required")
 	case !strings.HasPrefix(a.Version, a.Doks.KubernetesMinor+".") || !strings.Contains(a.Version, "-do."):
 		return fmt.Errorf("doks: Version %q is not a DOKS slug of the line Doks.KubernetesMinor %q (resolve it with ResolveVersion)", a.Version, a.Doks.KubernetesMinor)
-	case a.Token.Key() == "":
-		return errors.New("doks: Token is required")
 	}
 	return nil
 }

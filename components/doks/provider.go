@@ -12,19 +12,32 @@ import (
 	"github.com/hybridcloud/platform/internal/config"
 )
 
-// newProvider builds the Kubernetes provider from the cluster endpoint, its
-// CA certificate and a long-lived DO API token from secret config.
+// newProvider builds the Kubernetes provider from DOKS credentials fetched
+// afresh at every run.
 //
-// The kubeconfig DOKS returns in state (kubeConfigs[0].rawConfig) carries a
-// token that expires after 7 days: a provider built from it makes the
-// cluster unreachable to `pulumi up` a week after the last refresh. DOKS also
-// accepts DigitalOcean API tokens as bearer tokens, so the provider uses the
-// operator's token instead; rotating it is a config change, and
-// clusterIdentifier keeps a new token from replacing the provider (and
-// everything deployed through it).
-func newProvider(ctx *pulumi.Context, name string, cluster *digitalocean.KubernetesCluster, token config.Secret, parent pulumi.ResourceOption) (*kubernetes.Provider, pulumi.StringOutput, error) {
-	ca := cluster.KubeConfigs.Index(pulumi.Int(0)).ClusterCaCertificate().Elem()
-	kubeconfig := pulumi.All(cluster.Name, cluster.Endpoint, ca, token.Output()).ApplyT(func(v []any) string {
+// DigitalOcean documents one way to authenticate to a DOKS cluster: a
+// cluster token minted by the credentials endpoint
+// (/v2/kubernetes/clusters/ID/credentials; doctl's exec plugin uses it). The
+// cluster lookup (the getKubernetesCluster data source) calls that endpoint
+// on every read with kubeconfig_expire_seconds as expiry_seconds (checked:
+// terraform-provider-digitalocean v2.96.0 datasource_kubernetes_cluster.go
+// and resource_kubernetes_cluster.go, GetCredentials with ExpirySeconds; a
+// data source has no prior state, so it always mints). A run therefore
+// holds a token valid for config.DoksCredentialSeconds, not the 7 days the
+// endpoint gives when no expiry is asked for, and the token kept in state
+// (kubeConfigs of the cluster resource) is never used.
+//
+// The lookup is skipped while the cluster is being created (its name is an
+// output of the cluster; an invoke with a pending dependency is not run in
+// a preview: checked in pulumi/sdk v3.274.1 go/pulumi/context.go,
+// invokePackageRaw). clusterIdentifier is the cluster id, so a new token
+// updates the provider and never replaces it (or what it deployed).
+func newProvider(ctx *pulumi.Context, name string, cluster *digitalocean.KubernetesCluster, parent pulumi.ResourceOption) (*kubernetes.Provider, pulumi.StringOutput, error) {
+	creds := digitalocean.LookupKubernetesClusterOutput(ctx, digitalocean.LookupKubernetesClusterOutputArgs{
+		Name:                    cluster.Name,
+		KubeconfigExpireSeconds: pulumi.Int(config.DoksCredentialSeconds),
+	}).KubeConfigs().Index(pulumi.Int(0))
+	kubeconfig := pulumi.All(cluster.Name, creds.Host(), creds.ClusterCaCertificate(), creds.Token()).ApplyT(func(v []any) string {
 		return kubeconfigYAML(v[0].(string), v[1].(string), v[2].(string), v[3].(string))
 	}).(pulumi.StringOutput)
 	kubeconfig = pulumi.ToSecret(kubeconfig).(pulumi.StringOutput)
@@ -64,8 +77,13 @@ current-context: %[1]s
 
 // newOnpremRoute tells the DOKS routing agent to send traffic for the on-prem
 // network through the WireGuard gateway's VPC address.
+// It waits for the Route CRD (routewait.go).
 func newOnpremRoute(ctx *pulumi.Context, name string, args *Args, provider *kubernetes.Provider, parent pulumi.ResourceOption) error {
-	_, err := apiextensions.NewCustomResource(ctx, name+"-route-onprem", &apiextensions.CustomResourceArgs{
+	crdReady, err := newRouteCRDWait(ctx, name, provider, parent)
+	if err != nil {
+		return err
+	}
+	_, err = apiextensions.NewCustomResource(ctx, name+"-route-onprem", &apiextensions.CustomResourceArgs{
 		ApiVersion: pulumi.String("networking.doks.digitalocean.com/v1alpha1"),
 		Kind:       pulumi.String("Route"),
 		Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String("onprem-via-wireguard")},
@@ -75,6 +93,6 @@ func newOnpremRoute(ctx *pulumi.Context, name string, args *Args, provider *kube
 				"gateways":     pulumi.StringArray{args.GatewayPrivateIP},
 			},
 		},
-	}, parent, pulumi.Provider(provider))
+	}, parent, pulumi.Provider(provider), pulumi.DependsOn([]pulumi.Resource{crdReady}))
 	return err
 }

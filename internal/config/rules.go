@@ -18,7 +18,7 @@ var (
 	registryTiers   = []string{"starter", "basic", "professional"}
 	doksDays        = []string{"any", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 	dbDays          = []string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
-	pgVersions      = []string{"13", "14", "15", "16", "17"}
+	pgVersions      = []string{"15", "16", "17"} // 13 and 14 are past end of life: digitalocean.go
 	poolModes       = []string{"session", "transaction", "statement"}
 )
 

@@ -36,8 +36,6 @@ type SecretSpec struct {
 var SecretSpecs = []SecretSpec{
 	{Key: "wireguardGatewayPrivateKey", Kind: KindWireguardKey, Stacks: []string{StackProd},
 		Help: "the DO gateway's WireGuard private key: wg genkey"},
-	{Key: "doksToken", Kind: KindToken, Stacks: []string{StackProd},
-		Help: "a DigitalOcean API token with Kubernetes scope, used as the DOKS bearer token"},
 	{Key: "wireguardOnpremPrivateKey", Kind: KindWireguardKey, Stacks: []string{StackOnprem},
 		Help: "the on-prem peer's WireGuard private key: wg genkey"},
 	{Key: "grafanaAdminPassword", Kind: KindPassword, Stacks: []string{StackProd, StackOnprem},
@@ -137,7 +135,6 @@ func (s Secret) WireguardPublicKey() string {
 // are empty.
 type Secrets struct {
 	WireguardGatewayPrivateKey Secret
-	DoksToken                  Secret
 	WireguardOnpremPrivateKey  Secret
 	GrafanaAdminPassword       Secret
 	ArgoCDRedisPassword        Secret
@@ -150,8 +147,6 @@ func (s *Secrets) set(key, value string) {
 	switch key {
 	case "wireguardGatewayPrivateKey":
 		s.WireguardGatewayPrivateKey = sec
-	case "doksToken":
-		s.DoksToken = sec
 	case "wireguardOnpremPrivateKey":
 		s.WireguardOnpremPrivateKey = sec
 	case "grafanaAdminPassword":

@@ -87,6 +87,17 @@ type Doks struct {
 	ControlPlaneAllowedCidrs []string   `json:"controlPlaneAllowedCidrs"`
 	NodePool                 NodePool   `json:"nodePool"`
 	ExtraPools               []NodePool `json:"extraPools"`
+	// CIRunner is where the CI jobs that talk to the cluster run: its egress
+	// must be admitted by ControlPlaneAllowedCidrs (see digitalocean.go).
+	CIRunner CIRunner `json:"ciRunner"`
+}
+
+// CIRunner is a CI runner with a static egress address.
+type CIRunner struct {
+	// Labels are the workflow's runs-on labels, in order.
+	Labels []string `json:"labels"`
+	// EgressCidrs are the addresses the runner's traffic leaves from.
+	EgressCidrs []string `json:"egressCidrs"`
 }
 
 // DayTime is a weekly maintenance window start.
@@ -103,6 +114,14 @@ type NodePool struct {
 	MaxNodes int               `json:"maxNodes"`
 	Labels   map[string]string `json:"labels"`
 	Tags     []string          `json:"tags"`
+	Taints   []Taint           `json:"taints"`
+}
+
+// Taint is a Kubernetes node taint of a node pool.
+type Taint struct {
+	Key    string `json:"key"`
+	Value  string `json:"value"`
+	Effect string `json:"effect"`
 }
 
 // Registry is the DO container registry (one per account).
@@ -119,10 +138,12 @@ type Database struct {
 	NodeCount   int     `json:"nodeCount"`
 	Maintenance DayTime `json:"maintenance"`
 	BackupHour  int     `json:"backupHour"`
-	DBName      string  `json:"dbName"`
-	User        string  `json:"user"`
-	PoolMode    string  `json:"poolMode"`
-	PoolSize    int     `json:"poolSize"`
+	// BackupMinute is the minute of BackupHour the daily backup starts.
+	BackupMinute int    `json:"backupMinute"`
+	DBName       string `json:"dbName"`
+	User         string `json:"user"`
+	PoolMode     string `json:"poolMode"`
+	PoolSize     int    `json:"poolSize"`
 }
 
 // Spaces is the object storage layout.

@@ -25,6 +25,7 @@ func validate(c *Config) problems {
 		validateSpaces(&p, &c.Spaces)
 		validateEdge(&p, &c.Edge)
 		validateCloudflare(&p, c)
+		validateDigitalOcean(&p, c)
 		if c.CostBudgetUSD < 1 {
 			p.addf("costBudgetUsd", c.CostBudgetUSD, "a positive monthly budget in USD, covering the stack at full autoscale")
 		}
@@ -216,9 +217,6 @@ func validateDatabase(p *problems, d *Database, stack string) {
 		p.addf("database.nodeCount", d.NodeCount, "%d to 3 nodes (prod needs a standby for HA)", minNodes)
 	}
 	validateDayTime(p, "database.maintenance", d.Maintenance, dbDays)
-	if d.BackupHour < 0 || d.BackupHour > 23 {
-		p.addf("database.backupHour", d.BackupHour, "an hour of the day from 0 to 23 (UTC)")
-	}
 	if !identRe.MatchString(d.DBName) {
 		p.add("database.dbName", d.DBName, "a lowercase SQL identifier such as app")
 	}

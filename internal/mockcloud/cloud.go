@@ -43,8 +43,9 @@ type Resource struct {
 
 // Invoke is one function call the program made.
 type Invoke struct {
-	Token string
-	Args  resource.PropertyMap
+	Token  string
+	Args   resource.PropertyMap
+	Result resource.PropertyMap // what the cloud answered; nil when it failed
 }
 
 // Cloud records resources and answers the program like the real providers.
@@ -182,10 +183,10 @@ func (c *Cloud) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 // Call implements pulumi.MockResourceMonitor: it answers invokes. An invoke it
 // does not know fails loudly instead of returning an empty result.
 func (c *Cloud) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	out, err := simcloud.InvokeIn(args.Token, args.Args, c.find)
 	c.mu.Lock()
-	c.invokes = append(c.invokes, Invoke{Token: args.Token, Args: args.Args})
+	c.invokes = append(c.invokes, Invoke{Token: args.Token, Args: args.Args, Result: out})
 	c.mu.Unlock()
-	out, err := simcloud.Invoke(args.Token, args.Args)
 	if err != nil {
 		return nil, fmt.Errorf("mockcloud: %w", err)
 	}
@@ -244,6 +245,19 @@ func (c *Cloud) respond(r *Resource, importID string) (string, resource.Property
 		Type: r.Type, URN: r.URN, Name: r.Name, Custom: r.Custom, ImportID: importID, Inputs: r.Inputs,
 	}, c.vpcRange)
 	return id, out, nil
+}
+
+// find looks a recorded object up by type and an output's value, for the
+// data sources that read existing objects.
+func (c *Cloud) find(typ, key, value string) (string, resource.PropertyMap, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range c.resources {
+		if r.Type == typ && r.Custom && simcloud.String(r.Outputs, key) == value {
+			return r.ID, r.Outputs, true
+		}
+	}
+	return "", nil, false
 }
 
 // vpcRange finds a recorded VPC's address range by id.

@@ -312,7 +312,7 @@ func (p *Provider) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pul
 	if err != nil {
 		return nil, err
 	}
-	out, err := simcloud.Invoke(req.GetTok(), args)
+	out, err := simcloud.InvokeIn(req.GetTok(), args, p.find)
 	if err != nil {
 		return nil, err
 	}
@@ -337,6 +337,16 @@ func (p *Provider) compute(typ, urn string, inputs resource.PropertyMap) (string
 		id = kubernetesID(inputs)
 	}
 	return id, outputs
+}
+
+// find looks an object of the simulated cloud up by type and an output's
+// value, for the data sources that read existing objects.
+func (p *Provider) find(typ, key, value string) (string, resource.PropertyMap, bool) {
+	e, err := p.store.FindBy(typ, key, value)
+	if err != nil || e == nil {
+		return "", nil, false
+	}
+	return e.ID, resource.NewPropertyMapFromMap(e.Outputs), true
 }
 
 // vpcRange finds a VPC the simulated cloud holds.

@@ -92,6 +92,27 @@ func (s *Store) Find(typ, id string) (*Entry, error) {
 	return out, err
 }
 
+// FindBy returns the first object of a type whose output key holds value,
+// in a stable order (by store key).
+func (s *Store) FindBy(typ, key, value string) (*Entry, error) {
+	var out *Entry
+	err := s.with(false, func(m map[string]*Entry) error {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if e := m[k]; e.Type == typ && e.Outputs[key] == value {
+				out = e
+				return nil
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
 // with runs fn on the store's contents under the file lock, writing them
 // back when write is set.
 func (s *Store) with(write bool, fn func(map[string]*Entry) error) error {

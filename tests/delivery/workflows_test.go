@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 )
 
 // The only write scopes a job may hold, and why.
@@ -127,8 +128,23 @@ func TestJobsAreSerializedPerStack(t *testing.T) {
 	}
 }
 
-// onprem runs where the Talos API is reachable; prod on GitHub's runners.
+// onprem runs where the Talos API is reachable; prod where the DOKS
+// control-plane firewall admits the runner: on the runner doks.ciRunner
+// names, whose egress config validation keeps inside
+// doks.controlPlaneAllowedCidrs (internal/config/digitalocean.go).
 func TestOnpremJobsRunOnTheSelfHostedRunner(t *testing.T) {
+	var prod struct {
+		Config struct {
+			Doks struct {
+				CIRunner struct {
+					Labels []string `yaml:"labels"`
+				} `yaml:"ciRunner"`
+			} `yaml:"hybrid-platform:doks"`
+		} `yaml:"config"`
+	}
+	require.NoError(t, yaml.Unmarshal([]byte(readFile(t, "Pulumi.prod.yaml")), &prod))
+	doksRunner := prod.Config.Doks.CIRunner.Labels
+	require.NotEmpty(t, doksRunner, "Pulumi.prod.yaml sets doks.ciRunner.labels")
 	for _, w := range loadWorkflows(t) {
 		for _, j := range w.Jobs {
 			stack, _ := stackOf(t, j)
@@ -140,7 +156,7 @@ func TestOnpremJobsRunOnTheSelfHostedRunner(t *testing.T) {
 					assert.NotContains(t, j.Env, name, "%s: onprem needs no cloud token", where)
 				}
 			case "prod":
-				assert.Equal(t, []string{"ubuntu-latest"}, j.runners(), where)
+				assert.Equal(t, doksRunner, j.runners(), "%s: a job that reaches the DOKS API runs on doks.ciRunner", where)
 			}
 		}
 	}

@@ -1,0 +1,212 @@
+package tests
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hybridcloud/platform/internal/plan"
+	"github.com/hybridcloud/platform/internal/simcloud"
+)
+
+// The DigitalOcean rules of internal/config/digitalocean.go join the table of
+// TestBadConfigFailsBeforeAnyResource (config_test.go).
+func init() { badConfigs = append(badConfigs, digitalOceanBadConfigs...) }
+
+func pool(k string, v any) func(map[string]any) {
+	return func(m map[string]any) { m["nodePool"].(map[string]any)[k] = v }
+}
+
+var digitalOceanBadConfigs = []badConfig{
+	// regions: every product the stack uses must exist there
+	{name: "region without DOKS", stack: "prod", key: "network", mutate: field("region", "nyc2"), wantKey: "network.region", wantValue: "offers DOKS"},
+	{name: "region without managed PostgreSQL", stack: "prod", key: "network", mutate: field("region", "atl1"), wantKey: "network.region", wantValue: "managed PostgreSQL"},
+	// PostgreSQL past end of life
+	{name: "postgres 13 is past end of life", stack: "prod", key: "database", mutate: field("version", "13"), wantKey: "database.version", wantValue: "end of life"},
+	{name: "postgres 14 is past end of life", stack: "prod", key: "database", mutate: field("version", "14"), wantKey: "database.version", wantValue: "end of life"},
+	// backup time: 0 never reaches DigitalOcean
+	{name: "backup hour 0 never settles", stack: "prod", key: "database", mutate: field("backupHour", 0), wantKey: "database.backupHour", wantValue: `"0"`},
+	{name: "backup minute 0 never settles", stack: "prod", key: "database", mutate: field("backupMinute", 0), wantKey: "database.backupMinute", wantValue: `"0"`},
+	{name: "backup minute unset", stack: "prod", key: "database", mutate: func(m map[string]any) { delete(m, "backupMinute") }, wantKey: "database.backupMinute", wantValue: `"0"`},
+	{name: "backup minute 60", stack: "prod", key: "database", mutate: field("backupMinute", 60), wantKey: "database.backupMinute", wantValue: "60"},
+	// pool above the size's backend connections: 4 GB gives 25*4-3 = 97
+	{name: "pool larger than the database allows", stack: "prod", key: "database", mutate: field("poolSize", 98), wantKey: "database.poolSize", wantValue: "at most 97"},
+	{name: "pool larger than a 1 GB database allows", stack: "prod", key: "database",
+		mutate: func(m map[string]any) { m["size"] = "db-s-1vcpu-1gb"; m["poolSize"] = 23 }, wantKey: "database.poolSize", wantValue: "at most 22"},
+	// node pools: what DOKS puts on the nodes
+	{name: "label value with a slash", stack: "prod", key: "doks", mutate: pool("labels", map[string]any{"ip": "1.2.3.4/99"}), wantKey: "doks.nodePool.labels.ip", wantValue: "1.2.3.4/99"},
+	{name: "label value with spaces", stack: "prod", key: "doks", mutate: pool("labels", map[string]any{"team": "a ; b"}), wantKey: "doks.nodePool.labels.team", wantValue: "a ; b"},
+	{name: "label value too long", stack: "prod", key: "doks", mutate: pool("labels", map[string]any{"team": strings.Repeat("a", 64)}), wantKey: "doks.nodePool.labels.team", wantValue: strings.Repeat("a", 64)},
+	{name: "label key with two slashes", stack: "prod", key: "doks", mutate: pool("labels", map[string]any{"example.com/a/b": "x"}), wantKey: "doks.nodePool.labels", wantValue: "example.com/a/b"},
+	{name: "label key reserved for Kubernetes", stack: "prod", key: "doks", mutate: pool("labels", map[string]any{"node-role.kubernetes.io/worker": "true"}), wantKey: "doks.nodePool.labels", wantValue: "node-role.kubernetes.io/worker"},
+	{name: "extra pool label value", stack: "prod", key: "doks", mutate: field("extraPools", []any{map[string]any{"name": "batch", "size": "c-4", "minNodes": 1, "maxNodes": 2,
+		"labels": map[string]any{"workload": "batch jobs"}}}), wantKey: "doks.extraPools[0].labels.workload", wantValue: "batch jobs"},
+	{name: "tag with a space", stack: "prod", key: "doks", mutate: pool("tags", []any{"prod env"}), wantKey: "doks.nodePool.tags[0]", wantValue: "prod env"},
+	{name: "tag DOKS sets itself", stack: "prod", key: "doks", mutate: pool("tags", []any{"k8s:worker"}), wantKey: "doks.nodePool.tags[0]", wantValue: "k8s:worker"},
+	{name: "taint effect unknown", stack: "prod", key: "doks", mutate: pool("taints", []any{map[string]any{"key": "dedicated", "value": "db", "effect": "NoRun"}}), wantKey: "doks.nodePool.taints[0].effect", wantValue: "NoRun"},
+	{name: "taint key malformed", stack: "prod", key: "doks", mutate: pool("taints", []any{map[string]any{"key": "dedicated pool", "value": "db", "effect": "NoSchedule"}}), wantKey: "doks.nodePool.taints[0]", wantValue: "dedicated pool"},
+	{name: "taint value malformed", stack: "prod", key: "doks", mutate: pool("taints", []any{map[string]any{"key": "dedicated", "value": "d/b", "effect": "NoSchedule"}}), wantKey: "doks.nodePool.taints[0].dedicated", wantValue: "d/b"},
+	{name: "taint listed twice", stack: "prod", key: "doks", mutate: pool("taints", []any{
+		map[string]any{"key": "dedicated", "value": "a", "effect": "NoSchedule"}, map[string]any{"key": "dedicated", "value": "b", "effect": "NoSchedule"}}), wantKey: "doks.nodePool.taints[1]", wantValue: "dedicated:NoSchedule"},
+	// the CI runner must get through the control-plane firewall
+	{name: "ci runner egress outside the allowed ranges", stack: "prod", key: "doks", mutate: field("ciRunner.egressCidrs", []any{"192.0.2.10/32"}), wantKey: "doks.ciRunner.egressCidrs[0]", wantValue: "192.0.2.10/32"},
+	{name: "ci runner egress wider than the allowed range", stack: "prod", key: "doks", mutate: field("ciRunner.egressCidrs", []any{"198.51.0.0/16"}), wantKey: "doks.ciRunner.egressCidrs[0]", wantValue: "198.51.0.0/16"},
+	{name: "ci runner egress private", stack: "prod", key: "doks", mutate: field("ciRunner.egressCidrs", []any{"10.1.2.3/32"}), wantKey: "doks.ciRunner.egressCidrs[0]", wantValue: "10.1.2.3/32"},
+	{name: "ci runner without egress", stack: "prod", key: "doks", mutate: field("ciRunner.egressCidrs", []any{}), wantKey: "doks.ciRunner.egressCidrs", wantValue: "[]"},
+	{name: "ci runner hosted by GitHub", stack: "prod", key: "doks", mutate: field("ciRunner.labels", []any{"ubuntu-latest"}), wantKey: "doks.ciRunner.labels", wantValue: "ubuntu-latest"},
+}
+
+// Good settings pass and reach the cloud as configured.
+func TestNodePoolTaintsAndBackupTimeReachTheCloud(t *testing.T) {
+	doks := stackObject(t, "prod", "doks")
+	taint := map[string]any{"key": "dedicated", "value": "ingress", "effect": "NoSchedule"}
+	doks["nodePool"].(map[string]any)["labels"] = map[string]any{"example.com/tier": "front", "node.kubernetes.io/purpose": "general", "empty": ""}
+	doks["extraPools"] = []any{map[string]any{"name": "batch", "size": "c-4", "minNodes": 1, "maxNodes": 2, "tags": []any{"batch", "team:data"},
+		"taints": []any{map[string]any{"key": "example.com/batch", "value": "", "effect": "NoExecute"}}}}
+	doks["nodePool"].(map[string]any)["taints"] = []any{taint}
+	db := stackObject(t, "prod", "database")
+	db["backupHour"], db["backupMinute"] = 23, 59
+	res := mustRun(t, plan.Options{Stack: "prod", Set: map[string]string{"doks": toJSON(t, doks), "database": toJSON(t, db)}})
+
+	cluster := one(t, res, tCluster)
+	assert.Equal(t, []any{taint}, in(t, cluster, "nodePool.taints"))
+	assert.Equal(t, "front", in(t, cluster, "nodePool.labels").(map[string]any)["example.com/tier"])
+	assert.Equal(t, "NoExecute", in(t, one(t, res, tPool), "taints[0].effect"))
+	cfg := one(t, res, tDBConfig)
+	assert.Equal(t, 23.0, in(t, cfg, "backupHour"))
+	assert.Equal(t, 59.0, in(t, cfg, "backupMinute"))
+}
+
+// The stack file's backup time is sent as is: both parts non-zero, so that
+// the provider sends them and a refresh reads back the same values.
+func TestBackupTimeRoundTrips(t *testing.T) {
+	db := stackObject(t, "prod", "database")
+	cfg := one(t, prod(t), tDBConfig)
+	for _, k := range []string{"backupHour", "backupMinute"} {
+		want, ok := db[k].(float64)
+		require.True(t, ok, "database.%s is set in Pulumi.prod.yaml", k)
+		assert.NotZero(t, want, "database.%s", k)
+		assert.Equal(t, want, in(t, cfg, k), k)
+	}
+}
+
+// The Kubernetes provider authenticates with a token the cluster lookup
+// minted for this run, with a bounded expiry; the token in the cluster's
+// state (7 days) and any account token are not used.
+func TestDoksCredentialsComeFromTheLookup(t *testing.T) {
+	res := prod(t)
+	cluster := one(t, res, tCluster)
+	k8s := one(t, res, tK8sProv)
+	var lookups []resource.PropertyMap
+	var answer resource.PropertyMap
+	for _, inv := range res.Cloud.Invokes() {
+		if inv.Token == "digitalocean:index/getKubernetesCluster:getKubernetesCluster" {
+			lookups = append(lookups, inv.Args)
+			answer = inv.Result
+		}
+	}
+	require.Len(t, lookups, 1, "one cluster lookup per run")
+	assert.Equal(t, in(t, cluster, "name"), lookups[0]["name"].StringValue(), "the lookup reads this stack's cluster")
+	expiry := lookups[0]["kubeconfigExpireSeconds"]
+	require.True(t, expiry.IsNumber(), "the lookup asks for a bounded expiry")
+	assert.Greater(t, expiry.NumberValue(), 0.0, "0 asks for the 7-day default")
+	assert.Less(t, expiry.NumberValue(), (7 * 24 * time.Hour).Seconds())
+
+	require.NotNil(t, answer)
+	creds := answer["kubeConfigs"].ArrayValue()[0].ObjectValue()
+	kubeconfig := in(t, k8s, "kubeconfig").(string)
+	assert.Contains(t, kubeconfig, "token: "+creds["token"].StringValue())
+	assert.Contains(t, kubeconfig, "server: "+cluster.Outputs["endpoint"].StringValue())
+	stateToken := cluster.Outputs["kubeConfigs"].ArrayValue()[0].ObjectValue()["token"].StringValue()
+	assert.NotContains(t, kubeconfig, stateToken, "the token kept in the cluster's state is not the run's")
+	assert.True(t, secretIn(t, k8s, "kubeconfig"), "the kubeconfig is a secret")
+	assert.True(t, res.Outputs["kubeconfig"].Secret)
+	assert.Equal(t, cluster.ID, in(t, k8s, "clusterIdentifier"), "a new token updates the provider, never replaces it")
+}
+
+// The simulated cloud answers the lookup as the provider does.
+func TestClusterLookupAnswersLikeTheProvider(t *testing.T) {
+	const tok = "digitalocean:index/getKubernetesCluster:getKubernetesCluster"
+	state := resource.NewPropertyMapFromMap(map[string]any{
+		"name": "hybrid-prod-doks", "region": "nyc3", "endpoint": "https://c.k8s.ondigitalocean.com",
+		"kubeConfigs": []any{map[string]any{"host": "https://c.k8s.ondigitalocean.com", "clusterCaCertificate": "Q0E=", "token": "state-token"}},
+	})
+	find := func(typ, key, value string) (string, resource.PropertyMap, bool) {
+		if typ == "digitalocean:index/kubernetesCluster:KubernetesCluster" && key == "name" && value == "hybrid-prod-doks" {
+			return "c1", state, true
+		}
+		return "", nil, false
+	}
+	args := func(name string, expiry any) resource.PropertyMap {
+		m := map[string]any{"name": name}
+		if expiry != nil {
+			m["kubeconfigExpireSeconds"] = expiry
+		}
+		return resource.NewPropertyMapFromMap(m)
+	}
+	for _, tc := range []struct {
+		name      string
+		args      resource.PropertyMap
+		wantErr   string
+		expiresAt string
+	}{
+		{name: "bounded expiry", args: args("hybrid-prod-doks", 7200), expiresAt: "2026-01-01T02:00:00Z"},
+		{name: "no expiry is 7 days", args: args("hybrid-prod-doks", nil), expiresAt: "2026-01-08T00:00:00Z"},
+		{name: "zero is 7 days", args: args("hybrid-prod-doks", 0), expiresAt: "2026-01-08T00:00:00Z"},
+		{name: "negative expiry refused", args: args("hybrid-prod-doks", -1), wantErr: "at least (0)"},
+		{name: "unknown cluster", args: args("other", 7200), wantErr: "Unable to find cluster with name: other"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := simcloud.InvokeIn(tok, tc.args, find)
+			if tc.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, "c1", out["id"].StringValue())
+			assert.Equal(t, "nyc3", out["region"].StringValue())
+			creds := out["kubeConfigs"].ArrayValue()[0].ObjectValue()
+			assert.Equal(t, "https://c.k8s.ondigitalocean.com", creds["host"].StringValue())
+			assert.Equal(t, "Q0E=", creds["clusterCaCertificate"].StringValue())
+			assert.NotEqual(t, "state-token", creds["token"].StringValue(), "the lookup mints a token")
+			assert.Equal(t, tc.expiresAt, creds["expiresAt"].StringValue())
+		})
+	}
+	_, err := simcloud.Invoke(tok, args("hybrid-prod-doks", 7200))
+	assert.Error(t, err, "the lookup needs the cloud's state: a stateless answer would invent a cluster")
+}
+
+// The Route waits for its CRD, which the routing agent installs after the
+// cluster exists: the Route depends on a Job that waits until the CRD is
+// created and established, in the cluster, through the cluster's provider.
+func TestRouteWaitsForItsCRD(t *testing.T) {
+	res := prod(t)
+	k8s := one(t, res, tK8sProv)
+	route := one(t, res, tRoute)
+	job := named(t, res, "kubernetes:batch/v1:Job", "doks-route-crd-wait")
+	assert.Contains(t, route.DependsOn, job.URN, "the Route must wait for the CRD Job")
+	assert.Equal(t, k8s.URN, job.Provider)
+	assert.NotContains(t, job.DependsOn, route.URN)
+
+	const crd = "crd/routes.networking.doks.digitalocean.com"
+	init := in(t, job, "spec.template.spec.initContainers[0].args")
+	main := in(t, job, "spec.template.spec.containers[0].args")
+	assert.Subset(t, init, []any{"wait", "--for=create", crd}, "first: the CRD exists")
+	assert.Subset(t, main, []any{"wait", "--for=condition=Established", crd}, "then: it is established")
+	assert.Equal(t, "Never", in(t, job, "spec.template.spec.restartPolicy"))
+
+	// kubectl wait reads the CRD as the Job's service account: get, list, watch.
+	sa := in(t, job, "spec.template.spec.serviceAccountName")
+	binding := named(t, res, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "doks-route-crd-wait")
+	assert.Equal(t, sa, in(t, binding, "subjects[0].name"))
+	role := named(t, res, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "doks-route-crd-wait")
+	assert.Equal(t, in(t, role, "metadata.name"), in(t, binding, "roleRef.name"))
+	assert.Equal(t, []any{"customresourcedefinitions"}, in(t, role, "rules[0].resources"))
+	assert.ElementsMatch(t, []any{"get", "list", "watch"}, in(t, role, "rules[0].verbs"))
+	assert.Contains(t, job.DependsOn, binding.URN, "the Job starts once it may read the CRD")
+}

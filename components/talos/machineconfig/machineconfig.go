@@ -3,7 +3,7 @@
 // merge order. It holds pure functions of the validated stack config and the
 // tunnel, and declares no resource, so that the TalosCluster component and a
 // test that validates the result with the real Talos machinery
-// (tests/talosconfig) use the very same code.
+// (tests/talosmachinery) use the very same code.
 package machineconfig
 
 import (

@@ -93,7 +93,7 @@ type wireguardPeer struct {
 // validation with "static hostname is already set in v1alpha1 config".
 // Checked: machinery v1.12.5 config/types/network/hostname.go
 // (V1Alpha1ConflictValidate; auto "off" with a hostname is the static form),
-// and by tests/talosconfig.
+// and by tests/talosmachinery.
 type hostnameConfig struct {
 	APIVersion string `yaml:"apiVersion"`
 	Kind       string `yaml:"kind"`

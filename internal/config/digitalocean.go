@@ -169,7 +169,7 @@ func reservedNodeLabel(k string) bool {
 		return false
 	}
 	ns := k[:i]
-	if !(ns == "kubernetes.io" || ns == "k8s.io" || strings.HasSuffix(ns, ".kubernetes.io") || strings.HasSuffix(ns, ".k8s.io")) {
+	if ns != "kubernetes.io" && ns != "k8s.io" && !strings.HasSuffix(ns, ".kubernetes.io") && !strings.HasSuffix(ns, ".k8s.io") {
 		return false
 	}
 	if oneOf(k, kubeletLabels) {

@@ -75,6 +75,13 @@ var catalogue = map[string]Kind{
 		Required: []string{"accountId", "name", "origins"}, Replace: []string{"accountId"}},
 	"cloudflare:index/record:Record":                             {Required: []string{"name", "type", "zoneId"}, Replace: []string{"zoneId"}},
 	"cloudflare:index/zoneSettingsOverride:ZoneSettingsOverride": {Required: []string{"zoneId"}, Replace: []string{"zoneId"}},
+	// Required from pulumi-cloudflare v5.49.1's NewZeroTrustAccessPolicy
+	// checks; the account or zone an Access object lives in cannot change in
+	// place (unverified: the ForceNew of account_id/zone_id in
+	// terraform-provider-cloudflare v4.51.0's access schemas would settle it).
+	"cloudflare:index/zeroTrustAccessPolicy:ZeroTrustAccessPolicy": {
+		Required: []string{"decision", "includes", "name"}, Replace: []string{"accountId", "zoneId"}},
+	"cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication": {Replace: []string{"accountId", "zoneId"}},
 
 	// Talos
 	"talos:machine/secrets:Secrets": {

@@ -2,11 +2,13 @@ package doks
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-digitalocean/sdk/v4/go/digitalocean"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hybridcloud/platform/internal/config"
 )
 
 // ResolveVersion returns the newest DOKS version slug of a Kubernetes minor
@@ -35,34 +37,18 @@ func ResolveVersion(ctx *pulumi.Context, minor string) (string, error) {
 	return "", fmt.Errorf("doks.kubernetesMinor %q: DigitalOcean offers no DOKS version of that line; lines on offer: %s", minor, strings.Join(Lines(all.ValidVersions), ", "))
 }
 
-// Lines are the distinct minor lines of DOKS slugs, newest first.
+// Lines are the distinct minor lines of DOKS slugs, in the order given: the
+// API lists slugs newest first (the data source takes the first as
+// latestVersion), so the lines come newest first too.
 func Lines(slugs []string) []string {
-	seen := map[string]bool{}
 	var lines []string
 	for _, s := range slugs {
-		parts := strings.SplitN(s, ".", 3)
-		if len(parts) < 3 {
-			continue
-		}
-		l := parts[0] + "." + parts[1]
-		if !seen[l] {
-			seen[l] = true
+		if l := config.MinorOf(s); !slices.Contains(lines, l) {
 			lines = append(lines, l)
 		}
 	}
-	sort.SliceStable(lines, func(i, j int) bool { return minorLess(lines[j], lines[i]) })
 	if len(lines) == 0 {
 		return []string{"none"}
 	}
 	return lines
-}
-
-func minorLess(a, b string) bool {
-	var am, an, bm, bn int
-	_, _ = fmt.Sscanf(a, "%d.%d", &am, &an)
-	_, _ = fmt.Sscanf(b, "%d.%d", &bm, &bn)
-	if am != bm {
-		return am < bm
-	}
-	return an < bn
 }

@@ -109,6 +109,17 @@ func validateTalosKubernetes(p *problems, t *Talos) {
 	}
 }
 
+// MinorOf is the minor line of a Talos, Kubernetes or DOKS version:
+// "v1.12.11" -> "1.12", "1.35.4-do.0" -> "1.35", "1.35" -> "1.35"; a string
+// that is not a version comes back unchanged.
+func MinorOf(version string) string {
+	parts := strings.SplitN(strings.TrimPrefix(version, "v"), ".", 3)
+	if len(parts) < 2 {
+		return version
+	}
+	return parts[0] + "." + parts[1]
+}
+
 // parseMinor reads the major and minor of "1.35" or "1.35.4".
 func parseMinor(s string) ([2]int, bool) {
 	parts := strings.Split(s, ".")

@@ -4,8 +4,9 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
+
+	"github.com/hybridcloud/platform/internal/config"
 )
 
 //go:embed support.json
@@ -69,7 +70,7 @@ type SupportStatus struct {
 // day now. The clock is the caller's: the program passes time.Now only to
 // warn, never into an input.
 func (s *Support) Status(cluster, product, version string, now time.Time) SupportStatus {
-	st := SupportStatus{Cluster: cluster, Product: product, Version: version, Minor: MinorOf(version)}
+	st := SupportStatus{Cluster: cluster, Product: product, Version: version, Minor: config.MinorOf(version)}
 	table := s.Kubernetes
 	if product == ProductTalos {
 		table = s.Talos
@@ -96,14 +97,4 @@ func (st SupportStatus) Warning() string {
 		return fmt.Sprintf("%s: %s %s is past its end of support (%s, %d days ago); plan the upgrade", st.Cluster, st.Product, st.Version, st.EndOfLife, -st.DaysLeft)
 	}
 	return ""
-}
-
-// MinorOf is the minor line of a version: "v1.12.11" -> "1.12",
-// "1.35.4-do.0" -> "1.35", "1.35" -> "1.35".
-func MinorOf(version string) string {
-	parts := strings.SplitN(strings.TrimPrefix(version, "v"), ".", 3)
-	if len(parts) < 2 {
-		return version
-	}
-	return parts[0] + "." + parts[1]
 }

@@ -3,12 +3,13 @@ package tests
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 
+	"github.com/hybridcloud/platform/components/doks"
 	"github.com/hybridcloud/platform/internal/plan"
 	"github.com/hybridcloud/platform/internal/simcloud"
 )
@@ -94,38 +95,56 @@ func TestBackupTimeRoundTrips(t *testing.T) {
 	}
 }
 
-// The Kubernetes provider authenticates with a token the cluster lookup
-// minted for this run, with a bounded expiry; the token in the cluster's
-// state (7 days) and any account token are not used.
-func TestDoksCredentialsComeFromTheLookup(t *testing.T) {
-	res := prod(t)
-	cluster := one(t, res, tCluster)
-	k8s := one(t, res, tK8sProv)
-	var lookups []resource.PropertyMap
-	var answer resource.PropertyMap
-	for _, inv := range res.Cloud.Invokes() {
-		if inv.Token == "digitalocean:index/getKubernetesCluster:getKubernetesCluster" {
-			lookups = append(lookups, inv.Args)
-			answer = inv.Result
-		}
-	}
-	require.Len(t, lookups, 1, "one cluster lookup per run")
-	assert.Equal(t, in(t, cluster, "name"), lookups[0]["name"].StringValue(), "the lookup reads this stack's cluster")
-	expiry := lookups[0]["kubeconfigExpireSeconds"]
-	require.True(t, expiry.IsNumber(), "the lookup asks for a bounded expiry")
-	assert.Greater(t, expiry.NumberValue(), 0.0, "0 asks for the 7-day default")
-	assert.Less(t, expiry.NumberValue(), (7 * 24 * time.Hour).Seconds())
+// The Kubernetes provider reaches DOKS with a cluster token that doctl
+// mints through the credentials endpoint when the provider connects; the
+// kubeconfig itself holds no token, so it is the same at every run and the
+// drift job's `preview --expect-no-changes` holds. The simulated cloud mints
+// a new token at every lookup, as the endpoint does, so a kubeconfig that
+// carried one would differ between the two runs here.
+func TestDoksKubeconfigRunsDoctlAndIsStable(t *testing.T) {
+	first, second := prod(t), prod(t)
+	cluster := one(t, first, tCluster)
+	k8s := one(t, first, tK8sProv)
+	raw := in(t, k8s, "kubeconfig").(string)
+	assert.Equal(t, raw, in(t, one(t, second, tK8sProv), "kubeconfig").(string), "two runs give the provider the same kubeconfig")
 
-	require.NotNil(t, answer)
-	creds := answer["kubeConfigs"].ArrayValue()[0].ObjectValue()
-	kubeconfig := in(t, k8s, "kubeconfig").(string)
-	assert.Contains(t, kubeconfig, "token: "+creds["token"].StringValue())
-	assert.Contains(t, kubeconfig, "server: "+cluster.Outputs["endpoint"].StringValue())
-	stateToken := cluster.Outputs["kubeConfigs"].ArrayValue()[0].ObjectValue()["token"].StringValue()
-	assert.NotContains(t, kubeconfig, stateToken, "the token kept in the cluster's state is not the run's")
+	var kc struct {
+		Clusters []struct {
+			Cluster struct {
+				Server string `yaml:"server"`
+				CA     string `yaml:"certificate-authority-data"`
+			} `yaml:"cluster"`
+		} `yaml:"clusters"`
+		Users []struct {
+			User map[string]any `yaml:"user"`
+		} `yaml:"users"`
+		CurrentContext string `yaml:"current-context"`
+	}
+	require.NoError(t, yaml.Unmarshal([]byte(raw), &kc))
+	require.Len(t, kc.Clusters, 1)
+	require.Len(t, kc.Users, 1)
+	assert.NotEmpty(t, kc.CurrentContext)
+	assert.Equal(t, cluster.Outputs["endpoint"].StringValue(), kc.Clusters[0].Cluster.Server)
+	stateCreds := cluster.Outputs["kubeConfigs"].ArrayValue()[0].ObjectValue()
+	assert.Equal(t, stateCreds["clusterCaCertificate"].StringValue(), kc.Clusters[0].Cluster.CA, "the CA is the cluster's")
+
+	user := kc.Users[0].User
+	assert.NotContains(t, user, "token", "no token in the kubeconfig")
+	assert.NotContains(t, raw, stateCreds["token"].StringValue(), "the 7-day token kept in the cluster's state is not used")
+	exec, ok := user["exec"].(map[string]any)
+	require.True(t, ok, "the user runs an exec plugin: %v", user)
+	assert.Equal(t, "client.authentication.k8s.io/v1beta1", exec["apiVersion"])
+	assert.Equal(t, doks.DoctlCommand, exec["command"])
+	assert.Equal(t, "Never", exec["interactiveMode"], "a CI job has no terminal")
+	assert.Equal(t, []any{"kubernetes", "cluster", "kubeconfig", "exec-credential", "--version=v1beta1", cluster.ID}, exec["args"],
+		"doctl's own exec-credential command for this cluster's id")
+
+	for _, inv := range first.Cloud.Invokes() {
+		assert.NotEqual(t, "digitalocean:index/getKubernetesCluster:getKubernetesCluster", inv.Token, "no run-time token lookup")
+	}
 	assert.True(t, secretIn(t, k8s, "kubeconfig"), "the kubeconfig is a secret")
-	assert.True(t, res.Outputs["kubeconfig"].Secret)
-	assert.Equal(t, cluster.ID, in(t, k8s, "clusterIdentifier"), "a new token updates the provider, never replaces it")
+	assert.True(t, first.Outputs["kubeconfig"].Secret)
+	assert.Equal(t, cluster.ID, in(t, k8s, "clusterIdentifier"), "a new endpoint or CA updates the provider, never replaces it")
 }
 
 // The simulated cloud answers the lookup as the provider does.
@@ -174,6 +193,10 @@ func TestClusterLookupAnswersLikeTheProvider(t *testing.T) {
 			assert.Equal(t, "https://c.k8s.ondigitalocean.com", creds["host"].StringValue())
 			assert.Equal(t, "Q0E=", creds["clusterCaCertificate"].StringValue())
 			assert.NotEqual(t, "state-token", creds["token"].StringValue(), "the lookup mints a token")
+			again, err := simcloud.InvokeIn(tok, tc.args, find)
+			require.NoError(t, err)
+			assert.NotEqual(t, creds["token"].StringValue(), again["kubeConfigs"].ArrayValue()[0].ObjectValue()["token"].StringValue(),
+				"each call mints a new token, as the credentials endpoint does")
 			assert.Equal(t, tc.expiresAt, creds["expiresAt"].StringValue())
 		})
 	}

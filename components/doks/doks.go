@@ -39,8 +39,8 @@ type DoksCluster struct {
 
 	ClusterID pulumi.StringOutput `pulumi:"clusterId"`
 	Endpoint  pulumi.StringOutput `pulumi:"endpoint"`
-	// Kubeconfig carries the token this run fetched (provider.go); it is a
-	// secret, and it expires after config.DoksCredentialSeconds.
+	// Kubeconfig reaches the cluster with a token from doctl (provider.go);
+	// it holds no token itself and is the same at every run. A secret.
 	Kubeconfig pulumi.StringOutput `pulumi:"kubeconfig"`
 	// RegistryEndpoint is e.g. registry.digitalocean.com/NAME.
 	RegistryEndpoint pulumi.StringOutput `pulumi:"registryEndpoint"`

@@ -225,12 +225,3 @@ func coveredBy(pfx netip.Prefix, ranges []netip.Prefix) bool {
 	}
 	return false
 }
-
-// DoksCredentialSeconds is how long the DOKS token that a run fetches stays
-// valid (the lookup's kubeconfig_expire_seconds, see components/doks): two
-// hours, longer than the longest CI job that uses it (tests/delivery checks
-// every cluster job's timeout-minutes against it) and far below the 7 days
-// a token gets when no expiry is asked for (DigitalOcean API reference,
-// "Retrieve Credentials for a Kubernetes Cluster": "If not set or 0, then the
-// token will have a 7 day expiry").
-const DoksCredentialSeconds = 2 * 60 * 60

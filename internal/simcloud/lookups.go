@@ -1,6 +1,7 @@
 package simcloud
 
 import (
+	"crypto/rand"
 	"fmt"
 	"time"
 
@@ -32,8 +33,11 @@ var lookups = map[string]func(resource.PropertyMap, Finder) (resource.PropertyMa
 // the token will have a 7 day expiry").
 const doksDefaultExpiry = 7 * 24 * time.Hour
 
-// mintedAt is the simulated clock of credential minting: answers depend on
-// inputs only, so two runs see the same token.
+// mintedAt is the simulated clock of credential minting (the expiry it
+// reports). The token itself is new at every call, as the credentials
+// endpoint's is: a simulation that handed out the same token twice once hid
+// a program that put the token into its provider and so changed it at every
+// run (components/doks/provider.go).
 var mintedAt = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // kubernetesClusterLookup answers the DOKS cluster data source as the
@@ -74,7 +78,7 @@ func kubernetesClusterLookup(args resource.PropertyMap, find Finder) (resource.P
 			host, ca = String(first.ObjectValue(), "host"), String(first.ObjectValue(), "clusterCaCertificate")
 		}
 	}
-	token := "doks-token-" + hexID(fmt.Sprintf("credentials:%s:%d", id, int64(expiry.Seconds())), 40)
+	token := "doks-token-" + rand.Text()
 	out["kubeconfigExpireSeconds"] = resource.NewProperty(expiry.Seconds())
 	out["kubeConfigs"] = resource.NewPropertyValue([]any{map[string]any{
 		"host":                 host,

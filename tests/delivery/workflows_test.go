@@ -284,3 +284,45 @@ func allRuns(w *workflow) string {
 	}
 	return b.String()
 }
+
+// The DOKS kubeconfig runs doctl for a cluster token
+// (components/doks/provider.go), so every job that acts on prod installs
+// doctl from its pinned wrapper module before its first Pulumi step, hands
+// it the DigitalOcean token under the name doctl reads, and removes doctl's
+// token cache at the end, whatever happened: the runner is self-hosted and
+// outlives the job.
+func TestProdJobsGetDoctlAndDropItsTokens(t *testing.T) {
+	action := readFile(t, ".github/actions/doctl/action.yml")
+	assert.Contains(t, action, "working-directory: tools/doctl", "doctl is built at the version tools/doctl/go.mod pins")
+	assert.Contains(t, action, "github.com/digitalocean/doctl/cmd/doctl")
+	assert.Contains(t, action, `XDG_CONFIG_HOME=$RUNNER_TEMP/doctl-home`, "doctl caches its tokens under $XDG_CONFIG_HOME/doctl")
+	assert.Regexp(t, `(?m)^require github.com/digitalocean/doctl v\d+\.\d+\.\d+$`, readFile(t, "tools/doctl/go.mod"))
+	assert.Contains(t, readFile(t, "tools/doctl/go.sum"), "github.com/digitalocean/doctl v", "go.sum verifies the pinned doctl")
+
+	count := 0
+	for _, w := range loadWorkflows(t) {
+		for _, j := range w.Jobs {
+			if stack, _ := stackOf(t, j); stack != "prod" {
+				continue
+			}
+			count++
+			where := w.file + " job " + j.id
+			assert.Equal(t, "${{ secrets.DIGITALOCEAN_TOKEN }}", j.Env["DIGITALOCEAN_ACCESS_TOKEN"], "%s: doctl reads DIGITALOCEAN_ACCESS_TOKEN", where)
+			doctlAt, pulumiAt := -1, -1
+			for i, s := range j.Steps {
+				if s.Uses == "./.github/actions/doctl" && doctlAt < 0 {
+					doctlAt = i
+				}
+				if strings.HasPrefix(s.Uses, "pulumi/actions@") && pulumiAt < 0 {
+					pulumiAt = i
+				}
+			}
+			require.GreaterOrEqual(t, doctlAt, 0, "%s: doctl is not installed", where)
+			assert.Less(t, doctlAt, pulumiAt, "%s: doctl is installed before the first Pulumi step", where)
+			last := j.Steps[len(j.Steps)-1]
+			assert.Equal(t, "always()", last.If, "%s: the last step removes doctl's token cache even after a failure", where)
+			assert.Equal(t, `rm -rf "$RUNNER_TEMP/doctl-home"`, last.Run, where)
+		}
+	}
+	assert.Equal(t, 4, count, "prod's preview, up, convergence check and drift check")
+}

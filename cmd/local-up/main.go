@@ -1,17 +1,22 @@
-// Command local-up runs the whole bring-up through the real Pulumi engine
-// against the stand-in cloud, with no account and no credentials: it builds
-// (or reuses) the pinned Pulumi CLI, the Go language host, versitygw and the
-// stand-in provider plugins, starts an S3 server on loopback holding the
-// state, creates both stacks from the repository's stack files, sets their
-// secrets, runs `pulumi up` on prod, onprem and prod again, and prints the
-// stack outputs. See README "A real pulumi up without an account".
+// Command local-up runs the whole bring-up through the real Pulumi engine,
+// with no account and no credentials: it builds (or reuses) the pinned
+// Pulumi CLI, the Go language host, versitygw, the stand-in provider plugins
+// (DigitalOcean, Cloudflare, Talos), the real pulumi-kubernetes provider,
+// doctl and the control-plane tools; starts the local Kubernetes control
+// planes (internal/localcluster) and an S3 server on loopback holding the
+// state; creates both stacks from the repository's stack files, sets their
+// secrets, runs `pulumi up` on prod, onprem and prod again through the real
+// Kubernetes provider, prints the stack outputs and a kubeconfig per
+// cluster, and keeps the platform up until interrupted. See README "A real
+// pulumi up without an account".
 //
 //	make local-up          # or: go run ./cmd/local-up [-dir DIR]
 //	make tools             # or: go run ./cmd/local-up -tools-only
 //	go run ./cmd/local-up -tools-only -tools cluster,provider
 //	go run ./cmd/local-up -control-plane   # only the local Kubernetes control planes
 //
-// The stand-in cloud simulates the providers; it is not the cloud.
+// The stand-in cloud simulates DigitalOcean, Cloudflare and Talos; it is not
+// the cloud. The Kubernetes layer is real, on simulated nodes.
 package main
 
 import (
@@ -127,24 +132,15 @@ func run(dir string, toolsOnly bool, tools []string) error {
 	if slices.ContainsFunc(tools, func(s string) bool { return s != toolsEngine }) {
 		return fmt.Errorf("-tools is for -tools-only")
 	}
-	if err := tc.Ensure(); err != nil {
-		return err
-	}
 	if dir, err = runDir(dir, "hybrid-local-up-"); err != nil {
 		return err
 	}
-	s3, err := localcloud.StartS3(tc.Versitygw, filepath.Join(dir, "s3"))
+	p, err := localcloud.StartPlatform(ctx, tc, dir, os.Stderr)
 	if err != nil {
 		return err
 	}
-	defer s3.Stop()
-	if err := s3.Bootstrap(ctx, localcloud.Bucket); err != nil {
-		return err
-	}
-	ws, err := localcloud.NewWorkspace(tc, s3, dir)
-	if err != nil {
-		return err
-	}
+	defer p.Stop()
+	ws := p.Workspace
 	if err := ws.InitStacks(ctx); err != nil {
 		return err
 	}
@@ -162,7 +158,12 @@ func run(dir string, toolsOnly bool, tools []string) error {
 		}
 		fmt.Printf("==> outputs of %s\n%s\n", stack, r.Stdout)
 	}
-	fmt.Printf("state, plugins and the stand-in cloud are in %s\n", dir)
-	fmt.Printf("(the S3 server has stopped; its files are in %s)\n", s3.Dir)
+	fmt.Printf("state, plugins and the stand-in cloud are in %s\n\nThe local platform (simulated nodes: no container runs; network policies are stored, not enforced):\n", dir)
+	for _, kind := range []string{config.ClusterDOKS, config.ClusterTalos} {
+		c := p.Control.Clusters[kind]
+		fmt.Printf("  %s (stack %s): %s get pods -A --kubeconfig %s\n", kind, c.Stack, tc.Cluster.Kubectl, c.Kubeconfig)
+	}
+	fmt.Println("Ctrl-C stops it.")
+	<-ctx.Done()
 	return nil
 }

@@ -89,16 +89,43 @@ func (t *Toolchain) EnsureCluster() error {
 }
 
 // EnsureKubernetesProvider finds or builds the real pulumi-kubernetes
-// provider plugin, pulumi-resource-kubernetes.
+// provider plugin, pulumi-resource-kubernetes, and doctl, which the DOKS
+// kubeconfig the program gives that provider runs for a token
+// (components/doks/provider.go).
 func (t *Toolchain) EnsureKubernetesProvider() error {
 	return t.locked(func() error {
-		if err := t.buildWrapper(providerWrapper()); err != nil {
-			return err
+		for _, w := range []wrapper{providerWrapper(), doctlWrapper()} {
+			if err := t.buildWrapper(w); err != nil {
+				return err
+			}
 		}
 		t.KubernetesProvider = filepath.Join(t.Bin, providerBin)
+		t.Doctl = filepath.Join(t.Bin, "doctl")
 		return nil
 	})
 }
+
+// doctlWrapper builds doctl at the version tools/doctl/go.mod pins, the one
+// the deploy runners install (.github/actions/doctl).
+func doctlWrapper() wrapper {
+	return wrapper{
+		name: "doctl",
+		bins: map[string]string{"doctl": DoctlModule + "/cmd/doctl"},
+		check: func(dir string, bins map[string]string) error {
+			want, err := goListVersion(dir, DoctlModule)
+			if err != nil {
+				return err
+			}
+			if v := moduleVersion(bins["doctl"], DoctlModule); v != want {
+				return fmt.Errorf("built from %s %q, want %s", DoctlModule, v, want)
+			}
+			return nil
+		},
+	}
+}
+
+// DoctlModule is doctl's Go module.
+const DoctlModule = "github.com/digitalocean/doctl"
 
 func etcdWrapper() wrapper {
 	return wrapper{

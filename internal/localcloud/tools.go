@@ -44,6 +44,7 @@ type Toolchain struct {
 	// Set by EnsureCluster and EnsureKubernetesProvider (clustertools.go).
 	Cluster            ClusterTools
 	KubernetesProvider string // the real pulumi-resource-kubernetes
+	Doctl              string // the real doctl, for the DOKS kubeconfig's exec plugin
 }
 
 func (t *Toolchain) defaults() {

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,6 +40,11 @@ type Workspace struct {
 	Tools *Toolchain
 	S3    *S3
 	Log   io.Writer // command echo and output; default os.Stderr
+	// Clusters, when set, are the local control planes (WorkspaceOptions).
+	Clusters *ClusterAccess
+	// Stream, when set, also receives each command's output as it comes
+	// (a long `up` is then followed live, in a log file say).
+	Stream io.Writer
 }
 
 // WorkspaceOptions choose the plugins of a workspace.
@@ -53,6 +59,20 @@ type WorkspaceOptions struct {
 	// the engine accepts; that must be KubernetesProviderRelease, the
 	// release the provider is built from, or the workspace is refused.
 	RealKubernetes bool
+	// Clusters, with RealKubernetes, are the local control planes the real
+	// provider deploys to: the stand-ins hand out their access (standin.
+	// AccessEnv), doctl gets DOKS tokens from their simulated DigitalOcean
+	// credentials endpoint, and the charts come from their mirror
+	// (platform.chartRepository).
+	Clusters *ClusterAccess
+}
+
+// ClusterAccess is what a workspace needs of running local control planes
+// (localcluster.ControlPlane: WriteAccess, DOAPI, ChartRepository).
+type ClusterAccess struct {
+	AccessFile      string // localcluster.ControlPlane.WriteAccess
+	DOAPI           string // base URL of the credentials endpoint
+	ChartRepository string
 }
 
 // NewWorkspace lays out a workspace in dir, installs the stand-in plugins
@@ -64,7 +84,10 @@ func NewWorkspace(tc *Toolchain, s3 *S3, dir string) (*Workspace, error) {
 // NewWorkspaceWith is NewWorkspace with a choice of plugins.
 func NewWorkspaceWith(tc *Toolchain, s3 *S3, dir string, opts WorkspaceOptions) (*Workspace, error) {
 	w := &Workspace{Dir: filepath.Join(dir, "project"), Home: filepath.Join(dir, "pulumi-home"),
-		Cloud: filepath.Join(dir, "cloud"), Tools: tc, S3: s3, Log: os.Stderr}
+		Cloud: filepath.Join(dir, "cloud"), Tools: tc, S3: s3, Log: os.Stderr, Clusters: opts.Clusters}
+	if opts.Clusters != nil && !opts.RealKubernetes {
+		return nil, fmt.Errorf("WorkspaceOptions.Clusters needs RealKubernetes: the stand-in Kubernetes provider connects to nothing")
+	}
 	for _, d := range []string{w.Dir, w.Home, w.Cloud} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, err
@@ -151,6 +174,16 @@ func (w *Workspace) Env() []string {
 		"CLOUDFLARE_API_TOKEN":                        StandinToken,
 		"KUBECONFIG":                                  "",
 	}
+	if c := w.Clusters; c != nil {
+		set[standin.AccessEnv] = c.AccessFile
+		// doctl (the DOKS kubeconfig's exec plugin, run by the real
+		// provider) reads these (doctl v1.166.0 commands/doit.go: the
+		// DIGITALOCEAN_ prefix for access-token and api-url), and caches
+		// tokens under XDG_CONFIG_HOME/doctl.
+		set["DIGITALOCEAN_ACCESS_TOKEN"] = StandinToken
+		set["DIGITALOCEAN_API_URL"] = c.DOAPI
+		set["XDG_CONFIG_HOME"] = filepath.Join(filepath.Dir(w.Dir), "xdg-config")
+	}
 	out := env[:0:0]
 	for _, kv := range env {
 		k, _, _ := strings.Cut(kv, "=")
@@ -183,6 +216,9 @@ func (w *Workspace) Pulumi(ctx context.Context, stdin io.Reader, args ...string)
 	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if w.Stream != nil {
+		cmd.Stdout = io.MultiWriter(&stdout, w.Stream)
+	}
 	start := time.Now()
 	err := cmd.Run()
 	r := Result{Args: args, Stdout: stdout.String(), Stderr: stderr.String(), Took: time.Since(start)}
@@ -219,6 +255,12 @@ func (w *Workspace) InitStacks(ctx context.Context) error {
 		if _, err := w.Pulumi(ctx, nil, "stack", "init", stack, "--secrets-provider", "passphrase"); err != nil {
 			return err
 		}
+		if w.Clusters != nil {
+			if _, err := w.Pulumi(ctx, nil, "config", "set", "--path", "--stack", stack,
+				"platform.chartRepository", w.Clusters.ChartRepository); err != nil {
+				return err
+			}
+		}
 		values := SecretValues(stack)
 		keys := make([]string, 0, len(values))
 		for k := range values {
@@ -235,9 +277,18 @@ func (w *Workspace) InitStacks(ctx context.Context) error {
 	return nil
 }
 
+// UpParallel is how many resource operations a local `up` runs at once. The
+// CLI's default is 4 per CPU (checked: pulumi v3.274.1
+// pkg/cmd/pulumi/operations/up.go defaultParallel), 8 on a 2-core machine;
+// with the real Kubernetes provider most operations wait on an await (a CRD
+// established, a Deployment ready), not on the CPU, so 8 made the engine,
+// not the clusters, the critical path.
+const UpParallel = 48
+
 // Up runs `pulumi up` on a stack.
 func (w *Workspace) Up(ctx context.Context, stack string) (Result, error) {
-	return w.Pulumi(ctx, nil, "up", "--yes", "--stack", stack, "--skip-preview", "--suppress-progress")
+	return w.Pulumi(ctx, nil, "up", "--yes", "--stack", stack, "--skip-preview", "--suppress-progress",
+		"--parallel", strconv.Itoa(UpParallel))
 }
 
 // BringUp is the documented bring-up order: prod (the on-prem origin falls

@@ -200,6 +200,9 @@ func (c *Cluster) start(ctx context.Context, o Options) error {
 	if err := c.installCRDs(ctx); err != nil {
 		return err
 	}
+	if err := c.installStorageClasses(ctx); err != nil {
+		return err
+	}
 	insecure := &http.Client{Timeout: time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} // #nosec G402 -- loopback health checks of self-signed servers
 	for name, p := range map[string]struct {
@@ -309,14 +312,21 @@ func (c *Cluster) waitNodesReady(ctx context.Context) error {
 func (c *Cluster) installCRDs(ctx context.Context) error {
 	var crds [][]byte
 	var err error
-	if c.Kind == config.ClusterTalos {
-		crds, err = ciliumCRDs()
-	} else {
-		crds, err = snapshotCRDs()
-		crds = append(crds, routeCRD())
-	}
+	// Both clusters run Cilium, whose operator registers its CRDs: on Talos
+	// the program installs it; DOKS ships it as a managed component (the
+	// DigitalOcean docs page "How to Customize CoreDNS for Kubernetes
+	// Clusters" names Cilium among the pre-installed managed components).
+	// Which Cilium release DOKS 1.35 runs is unverified.
+	crds, err = ciliumCRDs()
 	if err != nil {
 		return err
+	}
+	if c.Kind == config.ClusterDOKS {
+		snap, err := snapshotCRDs()
+		if err != nil {
+			return err
+		}
+		crds = append(append(crds, snap...), routeCRD())
 	}
 	const path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 	var names []string

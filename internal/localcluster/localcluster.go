@@ -11,10 +11,12 @@
 //
 // Simulated, as documented on each: the nodes (kwok: no kubelet, no
 // container ever runs, a pod is Ready once bound), what the clusters' own
-// add-ons provide (the CRDs of DOKS's routing agent and CSI snapshotter, of
-// the cilium operator on Talos; LoadBalancer addresses, as DigitalOcean's
-// cloud controller and Cilium LB-IPAM give them). Network policies are stored
-// and validated, never enforced; nothing listens on a Service.
+// add-ons provide (the CRDs of DOKS's routing agent and CSI snapshotter, and
+// of the cilium operator on both; DOKS's do-block-storage class and the
+// volumes provisioners create (storage.go); LoadBalancer addresses, as
+// DigitalOcean's cloud controller and Cilium LB-IPAM give them). Network
+// policies are stored and validated, never enforced; nothing listens on a
+// Service.
 package localcluster
 
 import (
@@ -28,6 +30,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hybridcloud/platform/internal/config"
@@ -50,6 +53,10 @@ type Options struct {
 	// Charts is the chart repository served over loopback; default
 	// Root/../shared/charts.
 	Charts string
+	// DOAccountToken, when set with DOKSToken, starts the simulated
+	// DigitalOcean credentials endpoint (doapi.go), which hands DOKSToken to
+	// a client that presents this account token, as doctl does.
+	DOAccountToken string
 }
 
 // ControlPlane is the running etcd, API servers, controllers and nodes.
@@ -58,14 +65,20 @@ type ControlPlane struct {
 	Clusters map[string]*Cluster // by config.ClusterDOKS / config.ClusterTalos
 	// ChartRepository is the base URL of the chart mirror on loopback.
 	ChartRepository string
-	Started         time.Duration // how long Start took
+	// DOAPI is the base URL of the simulated DigitalOcean credentials
+	// endpoint (DIGITALOCEAN_API_URL for doctl), when Options asked for it.
+	DOAPI   string
+	Started time.Duration // how long Start took
 
 	dir    string
 	log    io.Writer
 	etcd   *proc
 	charts *http.Server
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	doapi  *http.Server
+	// credentialCalls counts the tokens the credentials endpoint handed out.
+	credentialCalls atomic.Int64
+	cancel          context.CancelFunc
+	wg              sync.WaitGroup
 }
 
 // Cluster is one simulated cluster and how to reach its API server.
@@ -144,11 +157,18 @@ func Start(ctx context.Context, o Options) (*ControlPlane, error) {
 	if err := errors.Join(all...); err != nil {
 		return nil, err
 	}
+	if o.DOAccountToken != "" {
+		if err := cp.serveDOCredentials(o.DOAccountToken); err != nil {
+			return nil, err
+		}
+	}
 	lbCtx, cancel := context.WithCancel(context.Background())
 	cp.cancel = cancel
 	for _, c := range cp.Clusters {
 		cp.wg.Add(1)
 		go func() { defer cp.wg.Done(); c.lbLoop(lbCtx, 250*time.Millisecond) }()
+		cp.wg.Add(1)
+		go func() { defer cp.wg.Done(); c.storageLoop(lbCtx, 250*time.Millisecond) }()
 	}
 	cp.Started = time.Since(start)
 	fmt.Fprintf(o.Log, "localcluster: control plane ready in %s (etcd %s, charts %s)\n", cp.Started.Round(10*time.Millisecond), cp.Etcd, cp.ChartRepository)
@@ -212,8 +232,10 @@ func (cp *ControlPlane) Stop() {
 	}
 	wg.Wait()
 	cp.etcd.stop(5 * time.Second)
-	if cp.charts != nil {
-		_ = cp.charts.Close()
+	for _, srv := range []*http.Server{cp.charts, cp.doapi} {
+		if srv != nil {
+			_ = srv.Close()
+		}
 	}
 }
 

@@ -85,7 +85,7 @@ func kubernetesClusterLookup(args resource.PropertyMap, find Finder) (resource.P
 		"clusterCaCertificate": ca,
 		"token":                token,
 		"expiresAt":            mintedAt.Add(expiry).Format(time.RFC3339),
-		"rawConfig":            kubeconfig(host, ca, name, "token: "+token),
+		"rawConfig":            Kubeconfig(host, ca, name, "token: "+token),
 		"clientCertificate":    "",
 		"clientKey":            "",
 	}})

@@ -52,7 +52,7 @@ func Compute(o Object, vpcRange func(id string) (string, bool)) (string, resourc
 			"clusterCaCertificate": ca,
 			"token":                "doks-token-" + hexID("token:"+id, 40),
 			"expiresAt":            "2099-01-01T00:00:00Z",
-			"rawConfig":            kubeconfig(endpoint, ca, o.Name, "token: doks-token-"+hexID("token:"+id, 40)),
+			"rawConfig":            Kubeconfig(endpoint, ca, o.Name, "token: doks-token-"+hexID("token:"+id, 40)),
 			"clientCertificate":    "",
 			"clientKey":            "",
 		}})
@@ -148,7 +148,7 @@ func Compute(o Object, vpcRange func(id string) (string, bool)) (string, resourc
 		ca := fakePEM("CERTIFICATE", "talos-k8s-ca:"+id)
 		cert := fakePEM("CERTIFICATE", "talos-k8s-admin:"+id)
 		key := fakePEM("EC PRIVATE KEY", "talos-k8s-admin-key:"+id)
-		set("kubeconfigRaw", kubeconfig(host, base64.StdEncoding.EncodeToString([]byte(ca)), "admin@talos",
+		set("kubeconfigRaw", Kubeconfig(host, base64.StdEncoding.EncodeToString([]byte(ca)), "admin@talos",
 			"client-certificate-data: "+base64.StdEncoding.EncodeToString([]byte(cert))+
 				"\n    client-key-data: "+base64.StdEncoding.EncodeToString([]byte(key))))
 		set("kubernetesClientConfiguration", map[string]any{
@@ -219,8 +219,8 @@ func fakePEM(kind, s string) string {
 	return "-----BEGIN " + kind + "-----\n" + body + "\n-----END " + kind + "-----\n"
 }
 
-// kubeconfig renders a kubeconfig; caData is base64 PEM.
-func kubeconfig(server, caData, name, userAuth string) string {
+// Kubeconfig renders a kubeconfig; caData is base64 PEM.
+func Kubeconfig(server, caData, name, userAuth string) string {
 	return fmt.Sprintf(`apiVersion: v1
 kind: Config
 clusters:

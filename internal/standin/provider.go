@@ -27,6 +27,7 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/hybridcloud/platform/internal/localcluster"
 	"github.com/hybridcloud/platform/internal/simcloud"
 )
 
@@ -52,6 +53,9 @@ type Provider struct {
 	store        *Store
 	engine       *grpc.ClientConn // for Construct; nil in unit use
 	scope        string           // the Kubernetes cluster this instance talks to
+	// access is how to reach the local API servers (access.go); nil when
+	// the stand-in invents endpoints.
+	access map[string]localcluster.Access
 }
 
 // New returns the provider for one package. engine is the connection to the
@@ -60,7 +64,11 @@ func New(pkg, version string, store *Store, engine *grpc.ClientConn) (*Provider,
 	if !slices.Contains(Packages, pkg) {
 		return nil, fmt.Errorf("stand-in: no simulated cloud for package %q (have %s)", pkg, strings.Join(Packages, ", "))
 	}
-	return &Provider{pkg: pkg, version: version, store: store, engine: engine}, nil
+	access, err := loadAccess()
+	if err != nil {
+		return nil, err
+	}
+	return &Provider{pkg: pkg, version: version, store: store, engine: engine, access: access}, nil
 }
 
 var opts = plugin.MarshalOptions{KeepUnknowns: true, KeepSecrets: true, KeepResources: true}
@@ -336,6 +344,7 @@ func (p *Provider) compute(typ, urn string, inputs resource.PropertyMap) (string
 	if p.pkg == "kubernetes" {
 		id = kubernetesID(inputs)
 	}
+	withAccess(typ, outputs, p.access)
 	return id, outputs
 }
 

@@ -55,7 +55,13 @@ func BlackboxValues(check config.OriginCheck) map[string]any {
 // headers, fail_if_not_ssl, preferred_ip_protocol and the inline
 // http_client_config) and CONFIGURATION.md (follow_redirects, tls_config
 // server_name and insecure_skip_verify); prober/http.go sends the Host header
-// as request.Host. The loader accepts it: tests/blackbox.
+// as request.Host (and, were server_name unset, would take the SNI from it).
+// tests/blackbox loads it with the exporter's strict loader
+// (SafeConfig.ReloadConfig, unknown keys refused; it does not check prober
+// names, the /probe handler does) and runs prober.ProbeHTTP with it against a
+// Host- and SNI-routing TLS origin: it is up or down as the monitor's
+// settings say the monitor would be (Cloudflare's monitor itself is not run:
+// unverified against it).
 func OriginModule(check config.OriginCheck) map[string]any {
 	codes := make([]any, 0, len(check.StatusCodes()))
 	for _, c := range check.StatusCodes() {

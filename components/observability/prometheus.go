@@ -118,6 +118,14 @@ func grafanaValues(a *Args) map[string]any {
 			"storageClassName": a.StorageClass,
 			"size":             a.Settings.GrafanaStorage,
 			"accessModes":      []any{"ReadWriteOnce"},
+			// The grafana chart (12.11.1, inside kube-prometheus-stack's
+			// archive: templates/pvc.yaml, values.yaml lookupVolumeName:
+			// true) looks the claim up and writes its bound spec.volumeName
+			// into the render. The first render has none, every later one
+			// has it: spec.volumeName is immutable, so the second `up`
+			// replaced the claim, and with it Grafana's data (found by
+			// tests/kubelayer, whose second prod run hung deleting it).
+			"lookupVolumeName": false,
 		},
 		// A ReadWriteOnce volume cannot be mounted by two pods during a
 		// rolling update.

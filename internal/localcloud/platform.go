@@ -62,7 +62,7 @@ func StartPlatform(ctx context.Context, tc *Toolchain, dir string, log io.Writer
 	if err := p.S3.Bootstrap(ctx, Bucket); err != nil {
 		return nil, fmt.Errorf("create the state bucket: %w", err)
 	}
-	p.Workspace, err = NewWorkspaceWith(tc, p.S3, dir, WorkspaceOptions{RealKubernetes: true,
+	p.Workspace, err = NewWorkspaceWith(tc, p.S3, dir, WorkspaceOptions{RealKubernetes: true, SkipCheckpoints: true,
 		Clusters: &ClusterAccess{AccessFile: access, DOAPI: p.Control.DOAPI, ChartRepository: p.Control.ChartRepository}})
 	if err != nil {
 		return nil, fmt.Errorf("workspace: %w", err)

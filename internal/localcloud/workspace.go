@@ -41,7 +41,8 @@ type Workspace struct {
 	S3    *S3
 	Log   io.Writer // command echo and output; default os.Stderr
 	// Clusters, when set, are the local control planes (WorkspaceOptions).
-	Clusters *ClusterAccess
+	Clusters        *ClusterAccess
+	skipCheckpoints bool
 	// Stream, when set, also receives each command's output as it comes
 	// (a long `up` is then followed live, in a log file say).
 	Stream io.Writer
@@ -65,6 +66,13 @@ type WorkspaceOptions struct {
 	// credentials endpoint, and the charts come from their mirror
 	// (platform.chartRepository).
 	Clusters *ClusterAccess
+	// SkipCheckpoints saves the state once per operation instead of after
+	// every step (PULUMI_SKIP_CHECKPOINTS; checked: pulumi sdk v3.274.1
+	// go/common/env/env.go). With the real Kubernetes provider the state
+	// holds every CRD's schema: prod's is about 14 MB, and a bring-up
+	// wrote some 800 versions of it to the versioned bucket (11 GB, most of
+	// the engine's time). The tests read the final state only.
+	SkipCheckpoints bool
 }
 
 // ClusterAccess is what a workspace needs of running local control planes
@@ -84,7 +92,8 @@ func NewWorkspace(tc *Toolchain, s3 *S3, dir string) (*Workspace, error) {
 // NewWorkspaceWith is NewWorkspace with a choice of plugins.
 func NewWorkspaceWith(tc *Toolchain, s3 *S3, dir string, opts WorkspaceOptions) (*Workspace, error) {
 	w := &Workspace{Dir: filepath.Join(dir, "project"), Home: filepath.Join(dir, "pulumi-home"),
-		Cloud: filepath.Join(dir, "cloud"), Tools: tc, S3: s3, Log: os.Stderr, Clusters: opts.Clusters}
+		Cloud: filepath.Join(dir, "cloud"), Tools: tc, S3: s3, Log: os.Stderr, Clusters: opts.Clusters,
+		skipCheckpoints: opts.SkipCheckpoints}
 	if opts.Clusters != nil && !opts.RealKubernetes {
 		return nil, fmt.Errorf("WorkspaceOptions.Clusters needs RealKubernetes: the stand-in Kubernetes provider connects to nothing")
 	}
@@ -173,6 +182,9 @@ func (w *Workspace) Env() []string {
 		"DIGITALOCEAN_TOKEN":                          StandinToken,
 		"CLOUDFLARE_API_TOKEN":                        StandinToken,
 		"KUBECONFIG":                                  "",
+	}
+	if w.skipCheckpoints {
+		set["PULUMI_SKIP_CHECKPOINTS"] = "true"
 	}
 	if c := w.Clusters; c != nil {
 		set[standin.AccessEnv] = c.AccessFile

@@ -14,7 +14,8 @@
 // add-ons provide (the CRDs of DOKS's routing agent and CSI snapshotter, and
 // of the cilium operator on both; DOKS's do-block-storage class and the
 // volumes provisioners create (storage.go); LoadBalancer addresses, as
-// DigitalOcean's cloud controller and Cilium LB-IPAM give them). Network
+// DigitalOcean's cloud controller and Cilium LB-IPAM give them; the Ingress
+// status Traefik publishes, ingress.go). Network
 // policies are stored and validated, never enforced; nothing listens on a
 // Service.
 package localcluster
@@ -169,6 +170,8 @@ func Start(ctx context.Context, o Options) (*ControlPlane, error) {
 		go func() { defer cp.wg.Done(); c.lbLoop(lbCtx, 250*time.Millisecond) }()
 		cp.wg.Add(1)
 		go func() { defer cp.wg.Done(); c.storageLoop(lbCtx, 250*time.Millisecond) }()
+		cp.wg.Add(1)
+		go func() { defer cp.wg.Done(); c.ingressLoop(lbCtx, 500*time.Millisecond) }()
 	}
 	cp.Started = time.Since(start)
 	fmt.Fprintf(o.Log, "localcluster: control plane ready in %s (etcd %s, charts %s)\n", cp.Started.Round(10*time.Millisecond), cp.Etcd, cp.ChartRepository)

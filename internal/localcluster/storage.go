@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/hybridcloud/platform/internal/config"
@@ -18,7 +19,8 @@ import (
 // plays their part: it creates a PersistentVolume for each pending claim of
 // a known StorageClass, pre-bound to the claim, and the real
 // kube-controller-manager's volume binder binds the two. No data is ever
-// stored; the volume source is a CSI handle that names the provisioner.
+// stored; the volume source is a CSI handle that names the provisioner, or
+// a hostPath for provisioners whose name is not a CSI driver's.
 
 // doksStorageClass is the class DOKS installs for its CSI driver. Its name
 // and provisioner are the ones DigitalOcean documents for DOKS block storage
@@ -149,7 +151,14 @@ func volumeFor(pvc claim, sc storageClass) map[string]any {
 		"persistentVolumeReclaimPolicy": reclaim,
 		"claimRef": map[string]string{"apiVersion": "v1", "kind": "PersistentVolumeClaim",
 			"namespace": pvc.Metadata.Namespace, "name": pvc.Metadata.Name, "uid": pvc.Metadata.UID},
-		"csi": map[string]string{"driver": sc.Provisioner, "volumeHandle": name},
+	}
+	if strings.Contains(sc.Provisioner, "/") {
+		// An in-tree-style provisioner name (rancher.io/local-path, an NFS
+		// provisioner's): those create hostPath, local or nfs volumes, and a
+		// CSI driver name may not hold a "/" (the API server refuses it).
+		spec["hostPath"] = map[string]string{"path": "/var/lib/simulated-volumes/" + name}
+	} else {
+		spec["csi"] = map[string]string{"driver": sc.Provisioner, "volumeHandle": name}
 	}
 	if pvc.Spec.VolumeMode != nil {
 		spec["volumeMode"] = *pvc.Spec.VolumeMode

@@ -603,3 +603,86 @@ func TestWriteAccessHandsOutWorkingCredentials(t *testing.T) {
 	}
 	assert.NotEmpty(t, access[config.ClusterDOKS].Token, "DOKS hands out its token")
 }
+
+// A claim of a known class gets a volume, bound by the real volume binder; a
+// claim of an unknown class stays pending.
+func TestClaimsOfKnownClassesGetVolumes(t *testing.T) {
+	c := cp.Clusters[config.ClusterDOKS]
+	namespace(t, c, "pvc-test", nil)
+	claim := func(name, class string) {
+		require.NoError(t, c.Client.Create(ctx(t), "/api/v1/namespaces/pvc-test/persistentvolumeclaims", map[string]any{
+			"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": map[string]any{"name": name},
+			"spec": map[string]any{"storageClassName": class, "accessModes": []string{"ReadWriteOnce"},
+				"resources": map[string]any{"requests": map[string]string{"storage": "1Gi"}}}}))
+	}
+	phase := func(name string) string {
+		var pvc struct {
+			Status struct{ Phase string } `json:"status"`
+		}
+		require.NoError(t, c.Client.Get(ctx(t), "/api/v1/namespaces/pvc-test/persistentvolumeclaims/"+name, &pvc))
+		return pvc.Status.Phase
+	}
+	claim("data", "do-block-storage")
+	claim("orphan", "no-such-class")
+	eventually(t, 30*time.Second, "the claim bound", func() error {
+		if p := phase("data"); p != "Bound" {
+			return fmt.Errorf("phase %q", p)
+		}
+		return nil
+	})
+	assert.Equal(t, "Pending", phase("orphan"), "no class, no provisioner, no volume")
+}
+
+// The Ingress status is Traefik's published service's address, and only
+// when Traefik runs with the published-service flag and the Ingress is of
+// Traefik's class.
+func TestIngressStatusFollowsTraefiksPublishedService(t *testing.T) {
+	c := cp.Clusters[config.ClusterTalos]
+	namespace(t, c, "ing-test", nil)
+	require.NoError(t, c.Client.Create(ctx(t), "/apis/networking.k8s.io/v1/ingressclasses", map[string]any{
+		"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": map[string]any{"name": "traefik-test"},
+		"spec": map[string]any{"controller": "traefik.io/ingress-controller"}}))
+	ingress := func(name, class string) {
+		require.NoError(t, c.Client.Create(ctx(t), "/apis/networking.k8s.io/v1/namespaces/ing-test/ingresses", map[string]any{
+			"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": map[string]any{"name": name},
+			"spec": map[string]any{"ingressClassName": class, "defaultBackend": map[string]any{
+				"service": map[string]any{"name": "app", "port": map[string]any{"number": 80}}}}}))
+	}
+	address := func(name string) string {
+		var in struct {
+			Status struct {
+				LoadBalancer struct {
+					Ingress []struct{ IP string } `json:"ingress"`
+				} `json:"loadBalancer"`
+			} `json:"status"`
+		}
+		require.NoError(t, c.Client.Get(ctx(t), "/apis/networking.k8s.io/v1/namespaces/ing-test/ingresses/"+name, &in))
+		if len(in.Status.LoadBalancer.Ingress) == 0 {
+			return ""
+		}
+		return in.Status.LoadBalancer.Ingress[0].IP
+	}
+	// The published Service, with an address set by hand (no pool here).
+	createLB(t, c, "ing-test", "edge", nil, nil)
+	require.NoError(t, c.Client.Do(ctx(t), http.MethodPatch, "/api/v1/namespaces/ing-test/services/edge/status",
+		map[string]any{"status": map[string]any{"loadBalancer": map[string]any{"ingress": []any{map[string]any{"ip": "192.168.10.77"}}}}},
+		nil, "application/merge-patch+json"))
+	ingress("mine", "traefik-test")
+	ingress("other", "nginx")
+	time.Sleep(2 * time.Second)
+	assert.Empty(t, address("mine"), "no Traefik with the flag runs yet: no status")
+
+	args := []string{"--providers.kubernetesingress.ingressendpoint.publishedservice=ing-test/edge"}
+	require.NoError(t, c.Client.Create(ctx(t), "/apis/apps/v1/namespaces/ing-test/deployments", map[string]any{
+		"apiVersion": "apps/v1", "kind": "Deployment", "metadata": map[string]any{"name": "traefik"},
+		"spec": map[string]any{"replicas": 0, "selector": map[string]any{"matchLabels": map[string]string{"app": "traefik"}},
+			"template": map[string]any{"metadata": map[string]any{"labels": map[string]string{"app": "traefik"}},
+				"spec": map[string]any{"containers": []any{map[string]any{"name": "traefik", "image": "traefik:v3", "args": args}}}}}}))
+	eventually(t, 10*time.Second, "the published address", func() error {
+		if ip := address("mine"); ip != "192.168.10.77" {
+			return fmt.Errorf("address %q", ip)
+		}
+		return nil
+	})
+	assert.Empty(t, address("other"), "another class's Ingress is not Traefik's to publish")
+}

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"time"
 )
 
 // The ingress-status loop plays the one part of a running ingress controller
@@ -50,21 +49,6 @@ type ingress struct {
 			Ingress []map[string]any `json:"ingress"`
 		} `json:"loadBalancer"`
 	} `json:"status"`
-}
-
-func (c *Cluster) ingressLoop(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if err := c.publishIngressStatus(ctx); err != nil && ctx.Err() == nil {
-			c.logf("ingress-status loop: %v", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
 
 func (c *Cluster) publishIngressStatus(ctx context.Context) error {

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/hybridcloud/platform/internal/config"
 )
@@ -163,22 +162,6 @@ func lastAddr(p netip.Prefix) netip.Addr {
 	v := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
 	v |= uint32((uint64(1) << host) - 1)
 	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
-}
-
-// lbLoop assigns addresses until ctx ends, every interval.
-func (c *Cluster) lbLoop(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if err := c.assignAddresses(ctx); err != nil && ctx.Err() == nil {
-			c.logf("load-balancer loop: %v", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
 
 // assignAddresses gives every LoadBalancer Service this cluster's

@@ -167,11 +167,14 @@ func Start(ctx context.Context, o Options) (*ControlPlane, error) {
 	cp.cancel = cancel
 	for _, c := range cp.Clusters {
 		cp.wg.Add(1)
-		go func() { defer cp.wg.Done(); c.lbLoop(lbCtx, 250*time.Millisecond) }()
+		go func() { defer cp.wg.Done(); c.every(lbCtx, 250*time.Millisecond, "load-balancer", c.assignAddresses) }()
 		cp.wg.Add(1)
-		go func() { defer cp.wg.Done(); c.storageLoop(lbCtx, 250*time.Millisecond) }()
+		go func() { defer cp.wg.Done(); c.every(lbCtx, 250*time.Millisecond, "storage", c.provisionVolumes) }()
 		cp.wg.Add(1)
-		go func() { defer cp.wg.Done(); c.ingressLoop(lbCtx, 500*time.Millisecond) }()
+		go func() {
+			defer cp.wg.Done()
+			c.every(lbCtx, 500*time.Millisecond, "ingress-status", c.publishIngressStatus)
+		}()
 	}
 	cp.Started = time.Since(start)
 	fmt.Fprintf(o.Log, "localcluster: control plane ready in %s (etcd %s, charts %s)\n", cp.Started.Round(10*time.Millisecond), cp.Etcd, cp.ChartRepository)
@@ -308,4 +311,22 @@ func (cp *ControlPlane) WriteAccess(path string) error {
 		return err
 	}
 	return os.WriteFile(path, b, 0o600)
+}
+
+// every runs one of the loops that play a cluster add-on's part (the load
+// balancer, storage and ingress-status loops) until ctx ends: f at once,
+// then every interval, logging what fails.
+func (c *Cluster) every(ctx context.Context, interval time.Duration, what string, f func(context.Context) error) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := f(ctx); err != nil && ctx.Err() == nil {
+			c.logf("%s loop: %v", what, err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/hybridcloud/platform/internal/config"
 )
@@ -86,21 +85,6 @@ type claim struct {
 // (checked: k8s.io/component-helpers v0.35.4 storage/volume/pv_helpers.go,
 // AnnSelectedNode).
 const selectedNode = "volume.kubernetes.io/selected-node"
-
-func (c *Cluster) storageLoop(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if err := c.provisionVolumes(ctx); err != nil && ctx.Err() == nil {
-			c.logf("storage loop: %v", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
 
 // provisionVolumes creates a volume for every pending claim that a
 // provisioner would serve now: a claim of a known class, unbound, and, for

@@ -208,20 +208,9 @@ func noPlaintextSecrets(t *testing.T) {
 		secrets[v] = "a value the real provider marks sensitive"
 	}
 
-	keys, err := ws.S3.Objects(c, localcloud.Bucket, ".pulumi/")
+	text, objects, err := ws.S3.StateText(c, localcloud.Bucket)
 	require.NoError(t, err)
-	var state strings.Builder
-	objects := 0
-	for _, k := range keys {
-		if strings.HasPrefix(k, ".pulumi/stacks/") || strings.HasPrefix(k, ".pulumi/history/") {
-			data, err := ws.S3.Get(c, localcloud.Bucket, k)
-			require.NoError(t, err)
-			state.Write(data)
-			objects++
-		}
-	}
 	require.Positive(t, objects, "state objects in the bucket")
-	text := state.String()
 
 	// The search finds plaintext: public outputs are there as they are.
 	prod, err := ws.Outputs(c, config.StackProd, false)
@@ -230,7 +219,7 @@ func noPlaintextSecrets(t *testing.T) {
 
 	checked := 0
 	for value, origin := range secrets {
-		for _, needle := range needles(value) {
+		for _, needle := range localcloud.SecretNeedles(value) {
 			checked++
 			if strings.Contains(text, needle) {
 				t.Errorf("%s appears in plaintext in the state: %.60q", origin, needle)
@@ -238,23 +227,6 @@ func noPlaintextSecrets(t *testing.T) {
 		}
 	}
 	t.Logf("searched %d state objects for %d secret values (%d strings)", objects, len(secrets), checked)
-}
-
-// needles are the strings that would betray a secret in a JSON state file:
-// the value as JSON escapes it, and each base64 line of a PEM block.
-func needles(v string) []string {
-	if len(v) < 12 {
-		return nil
-	}
-	out := []string{strings.Trim(jsonString(v), `"`)}
-	if strings.Contains(v, "-----BEGIN ") {
-		for _, line := range strings.Split(v, "\n") {
-			if len(line) >= 24 && !strings.HasPrefix(line, "-----") {
-				out = append(out, line)
-			}
-		}
-	}
-	return out
 }
 
 func jsonString(v any) string {

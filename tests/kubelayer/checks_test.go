@@ -355,22 +355,13 @@ func noPlaintextSecrets(t *testing.T) {
 	talos := cp.Clusters[config.ClusterTalos]
 	secrets[string(talos.AdminKey)] = "the Talos cluster's admin client key"
 
-	keys, err := ws.S3.Objects(c, localcloud.Bucket, ".pulumi/")
+	text, _, err := ws.S3.StateText(c, localcloud.Bucket)
 	require.NoError(t, err)
-	var state strings.Builder
-	for _, k := range keys {
-		if strings.HasPrefix(k, ".pulumi/stacks/") || strings.HasPrefix(k, ".pulumi/history/") {
-			data, err := ws.S3.Get(c, localcloud.Bucket, k)
-			require.NoError(t, err)
-			state.Write(data)
-		}
-	}
-	text := state.String()
 	require.Contains(t, text, "kubernetes:apps/v1:Deployment", "the search reads the real provider's state")
 	var found []string
 	checked := 0
 	for value, origin := range secrets {
-		for _, needle := range needles(value) {
+		for _, needle := range localcloud.SecretNeedles(value) {
 			checked++
 			if strings.Contains(text, needle) {
 				found = append(found, fmt.Sprintf("%s: %.40q", origin, needle))
@@ -380,22 +371,4 @@ func noPlaintextSecrets(t *testing.T) {
 	sort.Strings(found)
 	assert.Empty(t, found, "plaintext secrets in the state")
 	t.Logf("searched the state for %d secret values (%d strings)", len(secrets), checked)
-}
-
-// needles are the strings that would betray a secret in a JSON state file:
-// the value as JSON escapes it, and each base64 line of a PEM block.
-func needles(v string) []string {
-	if len(v) < 12 {
-		return nil
-	}
-	b, _ := json.Marshal(v)
-	out := []string{strings.Trim(string(b), `"`)}
-	if strings.Contains(v, "-----BEGIN ") {
-		for _, line := range strings.Split(v, "\n") {
-			if len(line) >= 24 && !strings.HasPrefix(line, "-----") {
-				out = append(out, line)
-			}
-		}
-	}
-	return out
 }

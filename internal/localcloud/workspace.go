@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -242,6 +243,43 @@ func (w *Workspace) Pulumi(ctx context.Context, stdin io.Reader, args ...string)
 		return r, fmt.Errorf("pulumi %s: %w\n--- stdout\n%s\n--- stderr\n%s", strings.Join(args, " "), err, r.Stdout, r.Stderr)
 	}
 	return r, nil
+}
+
+// ChangeConfig sets one value of a stack's config, as an operator does with
+// `pulumi config set --path`, and returns the function that puts the stack
+// file back byte for byte and says whether it did. A preview does not write
+// state, so after the restore nothing differs from before the change: no
+// preview is needed to prove the revert.
+func (w *Workspace) ChangeConfig(ctx context.Context, stack, path, value string) (restore func() error, err error) {
+	file := filepath.Join(w.Dir, "Pulumi."+stack+".yaml")
+	before, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	restore = func() error {
+		if err := os.WriteFile(file, before, 0o600); err != nil {
+			return err
+		}
+		after, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(before, after) {
+			return fmt.Errorf("%s was not restored", file)
+		}
+		return nil
+	}
+	if _, err := w.Pulumi(ctx, nil, "config", "set", "--stack", stack, "--path", path, value); err != nil {
+		return nil, errors.Join(err, restore())
+	}
+	changed, err := os.ReadFile(file)
+	if err != nil {
+		return nil, errors.Join(err, restore())
+	}
+	if bytes.Equal(before, changed) {
+		return nil, errors.Join(fmt.Errorf("pulumi config set %s=%s left %s unchanged", path, value, file), restore())
+	}
+	return restore, nil
 }
 
 // SecretValues are the values a local run sets for the secret config keys:

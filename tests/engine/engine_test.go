@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,15 +40,7 @@ var (
 func TestMain(m *testing.M) { os.Exit(run(m)) }
 
 func run(m *testing.M) int {
-	// Real engine runs are slow on a loaded 2-core machine (a cold
-	// `go test ./...` links other test binaries meanwhile): unless -timeout
-	// was given, allow this package 30 minutes instead of the default 10.
 	flag.Parse()
-	explicit := false
-	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.timeout" })
-	if !explicit {
-		_ = flag.Set("test.timeout", "30m")
-	}
 	wd, err := os.Getwd()
 	if err == nil {
 		root, err = localcloud.FindRoot(wd)
@@ -130,11 +123,10 @@ func TestEngine(t *testing.T) {
 	}{
 		{"bring-up prod, onprem, prod", bringUp},
 		{"no plaintext secret in state", noPlaintextSecrets},
-		{"second preview shows no changes", idempotent},
+		{"second preview, with the policy pack, shows no changes", idempotent},
 		{"a config change previews as update and replace", changeIsSeen},
-		{"destroy refused for protected resources", protectedDestroy},
 		{"concurrent up refused by the lock", lockContention},
-		{"policy pack preview", policyPack},
+		{"destroy refused for protected resources", protectedDestroy},
 	}
 	for _, s := range steps {
 		if !t.Run(s.name, s.fn) {
@@ -238,11 +230,26 @@ func jsonString(v any) string {
 	return string(b)
 }
 
+// idempotent previews both stacks at once, each with the policy pack: the
+// pack runs in the real engine and passes, and nothing would change.
 func idempotent(t *testing.T) {
 	c := ctx(t)
-	for _, stack := range config.Stacks {
-		_, err := ws.Pulumi(c, nil, "preview", "--stack", stack, "--expect-no-changes", "--suppress-progress")
-		assert.NoError(t, err, "a second preview of %s shows changes", stack)
+	var wg sync.WaitGroup
+	results := make([]localcloud.Result, len(config.Stacks))
+	errs := make([]error, len(config.Stacks))
+	for i, stack := range config.Stacks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = ws.Pulumi(c, nil, "preview", "--stack", stack, "--expect-no-changes",
+				"--suppress-progress", "--policy-pack", ws.Tools.PolicyPack)
+		}()
+	}
+	wg.Wait()
+	for i, stack := range config.Stacks {
+		if assert.NoError(t, errs[i], "a second preview of %s shows changes or a policy violation", stack) {
+			assert.Contains(t, results[i].Stdout, "✅ hybrid-platform-guardrails@", "%s: the pack ran and passed", stack)
+		}
 	}
 }
 
@@ -253,14 +260,11 @@ func idempotent(t *testing.T) {
 func changeIsSeen(t *testing.T) {
 	c := ctx(t)
 	const key = "network.wireguardPort"
-	orig, err := ws.Pulumi(c, nil, "config", "get", "--stack", config.StackProd, "--path", key)
-	require.NoError(t, err)
-	_, err = ws.Pulumi(c, nil, "config", "set", "--stack", config.StackProd, "--path", key, "51999")
+	restore, err := ws.ChangeConfig(c, config.StackProd, key, "51999")
 	require.NoError(t, err)
 	r, err := ws.Pulumi(c, nil, "preview", "--stack", config.StackProd, "--json")
-	_, revertErr := ws.Pulumi(c, nil, "config", "set", "--stack", config.StackProd, "--path", key, strings.TrimSpace(orig.Stdout))
+	require.NoError(t, restore(), "the stack file is restored")
 	require.NoError(t, err)
-	require.NoError(t, revertErr)
 
 	var preview struct {
 		Steps []struct {
@@ -280,9 +284,7 @@ func changeIsSeen(t *testing.T) {
 	assert.Equal(t, "update", ops["network-gateway-fw"], "the firewall opens the new port in place: %v", ops)
 	assert.Equal(t, "replace", ops["network-gateway"], "new cloud-init replaces the gateway Droplet: %v", ops)
 	assert.NotContains(t, ops, "data-pg", "the database is untouched")
-
-	_, err = ws.Pulumi(c, nil, "preview", "--stack", config.StackProd, "--expect-no-changes", "--suppress-progress")
-	assert.NoError(t, err, "reverted: nothing to do")
+	// protectedDestroy's closing preview proves the revert left nothing to do.
 }
 
 func protectedDestroy(t *testing.T) {
@@ -293,8 +295,11 @@ func protectedDestroy(t *testing.T) {
 	assert.Contains(t, r.Stdout+r.Stderr, "protected")
 	after := stackResources(t, config.StackProd)
 	assert.Equal(t, before, after, "a refused destroy leaves every resource in place")
+	// One preview closes the three steps that ran since the last one: the
+	// reverted config change, the up that held the lock and this destroy
+	// left nothing to do.
 	_, err = ws.Pulumi(c, nil, "preview", "--stack", config.StackProd, "--expect-no-changes", "--suppress-progress")
-	assert.NoError(t, err)
+	assert.NoError(t, err, "after the reverted change, the locked up and the refused destroy, prod previews no changes")
 }
 
 func lockContention(t *testing.T) {
@@ -330,18 +335,6 @@ func lockContention(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, locks, "the lock is released")
 	assert.Equal(t, before, stackResources(t, config.StackProd), "the state is intact")
-	_, err = ws.Pulumi(c, nil, "preview", "--stack", config.StackProd, "--expect-no-changes", "--suppress-progress")
-	assert.NoError(t, err)
-}
-
-func policyPack(t *testing.T) {
-	c := ctx(t)
-	for _, stack := range config.Stacks {
-		r, err := ws.Pulumi(c, nil, "preview", "--stack", stack, "--suppress-progress",
-			"--policy-pack", ws.Tools.PolicyPack)
-		require.NoError(t, err)
-		assert.Contains(t, r.Stdout, "✅ hybrid-platform-guardrails@", "the pack ran and passed")
-	}
 }
 
 // stackResources returns the sorted URNs in a stack's state, from pulumi stack export.

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hybridcloud/platform/internal/config"
@@ -247,7 +248,7 @@ func (w *Workspace) Pulumi(ctx context.Context, stdin io.Reader, args ...string)
 
 // ChangeConfig sets one value of a stack's config, as an operator does with
 // `pulumi config set --path`, and returns the function that puts the stack
-// file back byte for byte and says whether it did. A preview does not write
+// file back byte for byte. A preview does not write
 // state, so after the restore nothing differs from before the change: no
 // preview is needed to prove the revert.
 func (w *Workspace) ChangeConfig(ctx context.Context, stack, path, value string) (restore func() error, err error) {
@@ -256,19 +257,7 @@ func (w *Workspace) ChangeConfig(ctx context.Context, stack, path, value string)
 	if err != nil {
 		return nil, err
 	}
-	restore = func() error {
-		if err := os.WriteFile(file, before, 0o600); err != nil {
-			return err
-		}
-		after, err := os.ReadFile(file)
-		if err != nil {
-			return err
-		}
-		if !bytes.Equal(before, after) {
-			return fmt.Errorf("%s was not restored", file)
-		}
-		return nil
-	}
+	restore = func() error { return os.WriteFile(file, before, 0o600) }
 	if _, err := w.Pulumi(ctx, nil, "config", "set", "--stack", stack, "--path", path, value); err != nil {
 		return nil, errors.Join(err, restore())
 	}
@@ -280,6 +269,23 @@ func (w *Workspace) ChangeConfig(ctx context.Context, stack, path, value string)
 		return nil, errors.Join(fmt.Errorf("pulumi config set %s=%s left %s unchanged", path, value, file), restore())
 	}
 	return restore, nil
+}
+
+// PulumiEach runs one pulumi command per stack, all at once (each stack has
+// its own lock and state), and returns the results in the order of stacks.
+func (w *Workspace) PulumiEach(ctx context.Context, stacks []string, args func(stack string) []string) ([]Result, []error) {
+	results := make([]Result, len(stacks))
+	errs := make([]error, len(stacks))
+	var wg sync.WaitGroup
+	for i, stack := range stacks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = w.Pulumi(ctx, nil, args(stack)...)
+		}()
+	}
+	wg.Wait()
+	return results, errs
 }
 
 // SecretValues are the values a local run sets for the secret config keys:

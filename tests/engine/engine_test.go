@@ -20,7 +20,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -233,19 +232,9 @@ func jsonString(v any) string {
 // idempotent previews both stacks at once, each with the policy pack: the
 // pack runs in the real engine and passes, and nothing would change.
 func idempotent(t *testing.T) {
-	c := ctx(t)
-	var wg sync.WaitGroup
-	results := make([]localcloud.Result, len(config.Stacks))
-	errs := make([]error, len(config.Stacks))
-	for i, stack := range config.Stacks {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i], errs[i] = ws.Pulumi(c, nil, "preview", "--stack", stack, "--expect-no-changes",
-				"--suppress-progress", "--policy-pack", ws.Tools.PolicyPack)
-		}()
-	}
-	wg.Wait()
+	results, errs := ws.PulumiEach(ctx(t), config.Stacks, func(stack string) []string {
+		return []string{"preview", "--stack", stack, "--expect-no-changes", "--suppress-progress", "--policy-pack", ws.Tools.PolicyPack}
+	})
 	for i, stack := range config.Stacks {
 		if assert.NoError(t, errs[i], "a second preview of %s shows changes or a policy violation", stack) {
 			assert.Contains(t, results[i].Stdout, "✅ hybrid-platform-guardrails@", "%s: the pack ran and passed", stack)

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -269,17 +268,9 @@ func policiesAccepted(t *testing.T) {
 // The two stacks preview at once: each waits mostly on its provider's reads
 // of the API server.
 func secondPreviewClean(t *testing.T) {
-	c := ctx(t, 10*time.Minute)
-	var wg sync.WaitGroup
-	errs := make([]error, len(config.Stacks))
-	for i, stack := range config.Stacks {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = ws.Pulumi(c, nil, "preview", "--stack", stack, "--expect-no-changes", "--diff", "--suppress-progress")
-		}()
-	}
-	wg.Wait()
+	_, errs := ws.PulumiEach(ctx(t, 10*time.Minute), config.Stacks, func(stack string) []string {
+		return []string{"preview", "--stack", stack, "--expect-no-changes", "--diff", "--suppress-progress"}
+	})
 	for i, stack := range config.Stacks {
 		assert.NoError(t, errs[i], "a second preview of %s shows changes", stack)
 	}

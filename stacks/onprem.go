@@ -50,11 +50,11 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		Provider:      cluster.Provider,
 		StorageClass:  storage.LocalClass,
 		SpacesRegion:  pulumi.String(prod.SpacesRegion),
-		BackupsBucket: pulumi.String(prod.Buckets["velero"]),
-		LogsBucket:    pulumi.String(prod.Buckets["loki"]),
-		AppBucket:     pulumi.String(prod.Buckets["app"]),
-		Loki:          SpacesCredentials{AccessKey: prod.Keys["loki"].AccessKey, SecretKey: prod.Keys["loki"].SecretKey},
-		Velero:        SpacesCredentials{AccessKey: prod.Keys["velero"].AccessKey, SecretKey: prod.Keys["velero"].SecretKey},
+		BackupsBucket: pulumi.String(prod.Buckets[config.ConsumerVelero]),
+		LogsBucket:    pulumi.String(prod.Buckets[config.ConsumerLoki]),
+		AppBucket:     pulumi.String(prod.Buckets[config.ConsumerApp]),
+		Loki:          SpacesCredentials{AccessKey: prod.Keys[config.ConsumerLoki].AccessKey, SecretKey: prod.Keys[config.ConsumerLoki].SecretKey},
+		Velero:        SpacesCredentials{AccessKey: prod.Keys[config.ConsumerVelero].AccessKey, SecretKey: prod.Keys[config.ConsumerVelero].SecretKey},
 		// Pods need the CNI, and the ingress's LB-IPAM resources are Cilium's.
 		DependsOn: []pulumi.Resource{cluster.Cni},
 		// Prometheus, Alertmanager, Grafana and Loki claim local-ssd volumes.

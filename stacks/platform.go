@@ -137,7 +137,7 @@ func (o *PlatformOutputs) Namespace(name string) pulumi.StringOutput {
 // Exports returns the stack outputs of the platform layer.
 func (o *PlatformOutputs) Exports() pulumi.Map {
 	return pulumi.Map{
-		"ingressAddress": o.IngressAddress,
+		config.OutputIngressAddress: o.IngressAddress,
 		"platform": pulumi.Map{
 			"ingressLoadBalancerIp": o.IngressLoadBalancerIP,
 			"ingressClass":          o.IngressClass,
@@ -190,7 +190,7 @@ func (in *PlatformInputs) check(cfg *config.Config) error {
 			break
 		}
 	}
-	for name, c := range map[string]SpacesCredentials{"loki": in.Loki, "velero": in.Velero} {
+	for name, c := range map[string]SpacesCredentials{config.ConsumerLoki: in.Loki, config.ConsumerVelero: in.Velero} {
 		if c.AccessKey == nil || c.SecretKey == nil {
 			errs = append(errs, fmt.Errorf("platform: the %s Spaces key is required", name))
 		}

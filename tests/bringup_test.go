@@ -98,25 +98,25 @@ func TestOnpremStopsClearlyWhenProdIsNotReady(t *testing.T) {
 		missing []string
 		invalid []string
 	}{
-		{name: "prod stack has no outputs", mutate: func(m map[string]any) { clear(m) }, missing: prodref.Names},
+		{name: "prod stack has no outputs", mutate: func(m map[string]any) { clear(m) }, missing: config.ProdOutputsForOnprem},
 		{name: "prod lacks the registry outputs", mutate: func(m map[string]any) {
-			delete(m, prodref.RegistryServer)
-			delete(m, prodref.RegistryEndpoint)
-			delete(m, prodref.RegistryDockerConfig)
-		}, missing: []string{prodref.RegistryServer, prodref.RegistryEndpoint, prodref.RegistryDockerConfig}},
-		{name: "gateway endpoint without a port", mutate: func(m map[string]any) { m[prodref.GatewayEndpoint] = "198.51.100.20" },
-			invalid: []string{prodref.GatewayEndpoint}},
-		{name: "gateway public key malformed", mutate: func(m map[string]any) { m[prodref.GatewayPublicKey] = "not-a-key" },
-			invalid: []string{prodref.GatewayPublicKey}},
-		{name: "prod's tunnel address disagrees with the address plan", mutate: func(m map[string]any) { m[prodref.GatewayTunnelIP] = "10.250.0.5" },
-			invalid: []string{prodref.GatewayTunnelIP}},
-		{name: "registry endpoint empty", mutate: func(m map[string]any) { m[prodref.RegistryEndpoint] = "" },
-			invalid: []string{prodref.RegistryEndpoint}},
-		{name: "route malformed", mutate: func(m map[string]any) { m[prodref.OnpremRoutes] = []any{"10.100.0.0/16", "vpc"} },
-			invalid: []string{prodref.OnpremRoutes}},
+			delete(m, config.OutputRegistryServer)
+			delete(m, config.OutputRegistryEndpoint)
+			delete(m, config.OutputRegistryDockerConfig)
+		}, missing: []string{config.OutputRegistryServer, config.OutputRegistryEndpoint, config.OutputRegistryDockerConfig}},
+		{name: "gateway endpoint without a port", mutate: func(m map[string]any) { m[config.OutputGatewayEndpoint] = "198.51.100.20" },
+			invalid: []string{config.OutputGatewayEndpoint}},
+		{name: "gateway public key malformed", mutate: func(m map[string]any) { m[config.OutputGatewayPublicKey] = "not-a-key" },
+			invalid: []string{config.OutputGatewayPublicKey}},
+		{name: "prod's tunnel address disagrees with the address plan", mutate: func(m map[string]any) { m[config.OutputGatewayTunnelIP] = "10.250.0.5" },
+			invalid: []string{config.OutputGatewayTunnelIP}},
+		{name: "registry endpoint empty", mutate: func(m map[string]any) { m[config.OutputRegistryEndpoint] = "" },
+			invalid: []string{config.OutputRegistryEndpoint}},
+		{name: "route malformed", mutate: func(m map[string]any) { m[config.OutputOnpremRoutes] = []any{"10.100.0.0/16", "vpc"} },
+			invalid: []string{config.OutputOnpremRoutes}},
 		{name: "registry credentials for another registry", mutate: func(m map[string]any) {
-			m[prodref.RegistryDockerConfig] = `{"auths":{"ghcr.io":{"auth":"c2VjcmV0LXZhbHVl"}}}`
-		}, invalid: []string{prodref.RegistryDockerConfig}},
+			m[config.OutputRegistryDockerConfig] = `{"auths":{"ghcr.io":{"auth":"c2VjcmV0LXZhbHVl"}}}`
+		}, invalid: []string{config.OutputRegistryDockerConfig}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := onpremOpts(t, nil)
@@ -186,7 +186,7 @@ func TestProdReference(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			outputs := prodOutputs()
 			if !tc.secret {
-				outputs[prodref.RegistryDockerConfig] = dockerConfig
+				outputs[config.OutputRegistryDockerConfig] = dockerConfig
 			}
 			out, readErr, err := read(outputs)
 			require.NoError(t, readErr)
@@ -208,7 +208,7 @@ func TestProdReference(t *testing.T) {
 func TestPlanOnpremPlansProdFirst(t *testing.T) {
 	prod := mustRun(t, plan.Options{Stack: config.StackProd})
 	var missing []string
-	for _, name := range prodref.Names {
+	for _, name := range config.ProdOutputsForOnprem {
 		if _, ok := prod.Outputs[name]; !ok {
 			missing = append(missing, name)
 		}

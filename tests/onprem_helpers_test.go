@@ -3,7 +3,7 @@ package tests
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
-	"github.com/hybridcloud/platform/internal/prodref"
+	"github.com/hybridcloud/platform/internal/config"
 )
 
 // prodStack is the prod stack the onprem stack file references.
@@ -27,19 +27,19 @@ func prodOutputs() map[string]any {
 		routes[i] = r
 	}
 	return map[string]any{
-		prodref.GatewayEndpoint:      gatewayEndpoint,
-		prodref.GatewayPublicKey:     gatewayPublicKey,
-		prodref.GatewayTunnelIP:      "10.250.0.1",
-		prodref.OnpremRoutes:         routes,
-		prodref.RegistryServer:       "registry.digitalocean.com",
-		prodref.RegistryEndpoint:     "registry.digitalocean.com/hybrid-platform",
-		prodref.RegistryDockerConfig: resource.MakeSecret(resource.NewProperty(dockerConfig)),
-		prodref.SpacesRegion:         "nyc3",
-		prodref.Buckets:              map[string]any{"app": "hybrid-platform-prod-app", "loki": "hybrid-platform-prod-logs", "velero": "hybrid-platform-prod-backups"},
-		prodref.OriginCheck: map[string]any{"host": "app.example.com", "path": "/healthz", "expectedCodes": "200",
+		config.OutputGatewayEndpoint:      gatewayEndpoint,
+		config.OutputGatewayPublicKey:     gatewayPublicKey,
+		config.OutputGatewayTunnelIP:      "10.250.0.1",
+		config.OutputOnpremRoutes:         routes,
+		config.OutputRegistryServer:       "registry.digitalocean.com",
+		config.OutputRegistryEndpoint:     "registry.digitalocean.com/hybrid-platform",
+		config.OutputRegistryDockerConfig: resource.MakeSecret(resource.NewProperty(dockerConfig)),
+		config.OutputSpacesRegion:         "nyc3",
+		config.OutputBuckets:              map[string]any{"app": "hybrid-platform-prod-app", "loki": "hybrid-platform-prod-logs", "velero": "hybrid-platform-prod-backups"},
+		config.OutputOriginCheck: map[string]any{"host": "app.example.com", "path": "/healthz", "expectedCodes": "200",
 			"timeoutSeconds": 5, "intervalSeconds": 60, "insecureSkipVerify": true, "followRedirects": false},
-		prodref.PublishedUIs: map[string]any{"grafana": "grafana.example.com", "argocd": "argocd.example.com"},
-		prodref.SpacesCredentials: resource.MakeSecret(resource.NewPropertyValue(map[string]any{
+		config.OutputPublishedUIs: map[string]any{"grafana": "grafana.example.com", "argocd": "argocd.example.com"},
+		config.OutputSpacesCredentials: resource.MakeSecret(resource.NewPropertyValue(map[string]any{
 			"loki":   map[string]any{"accessKey": "DOLOKIACCESSKEY00001", "secretKey": "loki-secret-key-for-tests"},
 			"velero": map[string]any{"accessKey": "DOVELEROACCESSKEY001", "secretKey": "velero-secret-key-for-tests"},
 		})),

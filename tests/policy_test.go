@@ -179,16 +179,18 @@ var breakers = []breaker{
 }
 
 func TestEachGuardrailFails(t *testing.T) {
-	base := map[string][]*mockcloud.Resource{}
+	base := map[string]*plan.Result{}
 	covered := map[string]bool{}
 	for _, b := range breakers {
 		covered[b.policy] = true
 		t.Run(b.policy+"/"+b.name, func(t *testing.T) {
 			if base[b.stack] == nil {
-				base[b.stack] = mustRun(t, plan.Options{Stack: b.stack}).Cloud.Resources()
+				base[b.stack] = mustRun(t, plan.Options{Stack: b.stack})
 			}
-			require.Empty(t, policy.Evaluate(policy.FromRecords(base[b.stack])), "the unbroken stack must pass")
-			got := policy.Evaluate(policy.FromRecords(b.edit(t, base[b.stack])))
+			settings := policy.SettingsOf(base[b.stack].Config)
+			records := base[b.stack].Cloud.Resources()
+			require.Empty(t, policy.Evaluate(policy.FromRecords(records), settings), "the unbroken stack must pass")
+			got := policy.Evaluate(policy.FromRecords(b.edit(t, records)), settings)
 			require.NotEmpty(t, got, "breaking the setting produced no violation")
 			for _, v := range got {
 				assert.Equal(t, b.policy, v.Policy, "unexpected violation: %s", v)

@@ -25,13 +25,6 @@ type Args struct {
 	GatewayDropletID pulumi.StringInput
 }
 
-// Consumers of Spaces, each with its own key and bucket.
-const (
-	ConsumerApp    = "app"
-	ConsumerVelero = "velero"
-	ConsumerLoki   = "loki"
-)
-
 // SpacesCredentials is one consumer's key pair.
 type SpacesCredentials struct {
 	AccessKey pulumi.StringOutput

@@ -5,6 +5,8 @@ import (
 
 	"github.com/pulumi/pulumi-digitalocean/sdk/v4/go/digitalocean"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hybridcloud/platform/internal/config"
 )
 
 // newSpaces declares the buckets through a provider that carries a
@@ -32,14 +34,10 @@ func newSpaces(ctx *pulumi.Context, name string, args *Args, d *DataServices, pa
 		return err
 	}
 
-	buckets := map[string]string{
-		ConsumerApp:    s.AppBucket,
-		ConsumerVelero: s.BackupsBucket,
-		ConsumerLoki:   s.LogsBucket,
-	}
+	buckets := s.ConsumerBuckets()
 	names := pulumi.StringMap{}
 	creds := pulumi.Map{}
-	for _, consumer := range []string{ConsumerApp, ConsumerVelero, ConsumerLoki} {
+	for _, consumer := range config.SpacesConsumers {
 		bucket, err := newBucket(ctx, name+"-"+consumer, buckets[consumer], s.Region, s.NoncurrentVersionDays, s.AbortIncompleteUploadDays, provider, parent)
 		if err != nil {
 			return err

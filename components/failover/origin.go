@@ -8,10 +8,6 @@ import (
 	"github.com/hybridcloud/platform/internal/config"
 )
 
-// OnpremIngressOutput is the onprem stack's output that names its public
-// ingress address, the failover origin.
-const OnpremIngressOutput = "ingressAddress"
-
 // Origin is the on-prem failover origin and where it came from.
 type Origin struct {
 	Address string
@@ -34,24 +30,24 @@ func ResolveOnpremOrigin(ctx *pulumi.Context, edge config.Edge) (*Origin, error)
 	if err != nil {
 		return nil, err
 	}
-	d, err := ref.GetOutputDetails(OnpremIngressOutput)
+	d, err := ref.GetOutputDetails(config.OutputIngressAddress)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s from stack %s: %w (create it first with pulumi stack init, or set edge.onpremStackRef to \"\")",
-			OnpremIngressOutput, edge.OnpremStackRef, err)
+			config.OutputIngressAddress, edge.OnpremStackRef, err)
 	}
 	v := d.Value
 	if v == nil {
 		v = d.SecretValue
 	}
 	if v == nil {
-		fallback.Source = fmt.Sprintf("config edge.onpremOriginFallback (stack %s has no %s output yet)", edge.OnpremStackRef, OnpremIngressOutput)
+		fallback.Source = fmt.Sprintf("config edge.onpremOriginFallback (stack %s has no %s output yet)", edge.OnpremStackRef, config.OutputIngressAddress)
 		_ = ctx.Log.Warn("failover: on-prem origin "+edge.OnpremOriginFallback+" from "+fallback.Source+
 			"; run `pulumi up` on prod again once the onprem stack is up", nil)
 		return fallback, nil
 	}
 	s, ok := v.(string)
 	if !ok || !config.ValidOrigin(s) {
-		return nil, fmt.Errorf("stack %s output %s = %v: want the on-prem ingress's public IPv4 address or hostname", edge.OnpremStackRef, OnpremIngressOutput, v)
+		return nil, fmt.Errorf("stack %s output %s = %v: want the on-prem ingress's public IPv4 address or hostname", edge.OnpremStackRef, config.OutputIngressAddress, v)
 	}
-	return &Origin{Address: s, Source: "stack " + edge.OnpremStackRef + " output " + OnpremIngressOutput}, nil
+	return &Origin{Address: s, Source: "stack " + edge.OnpremStackRef + " output " + config.OutputIngressAddress}, nil
 }

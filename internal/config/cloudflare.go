@@ -114,24 +114,44 @@ type Detection struct {
 // interval x consecutiveDown, is what the objective is checked against.
 func (e Edge) Detection() Detection {
 	m := e.Monitor
-	// Retries back off exponentially (1, 2, 4 ... s): unverified, from
-	// Cloudflare's monitor page; the provider says "Retries are attempted
-	// immediately" (checked: v4.51.0 schema). The bound takes the longer.
-	backoff := (1 << max(m.Retries, 0)) - 1
 	d := Detection{
-		AttemptSeconds:     (m.Retries+1)*m.Timeout + backoff,
+		AttemptSeconds:     m.attemptSeconds(),
+		CheckSeconds:       m.checkSeconds(),
 		PropagationSeconds: HealthPropagationSeconds,
+		BoundSeconds:       m.DetectionBoundSeconds(),
 		Regions:            e.Regions(),
 		DataCentresToFail:  majorityFails(DataCentresPerRegion),
 	}
 	d.RegionsToFail = majorityFails(d.Regions)
-	d.CheckSeconds = m.Interval*max(m.ConsecutiveDown, 1) + d.AttemptSeconds
-	d.BoundSeconds = d.CheckSeconds + d.PropagationSeconds
 	d.Derivation = fmt.Sprintf("interval %d s x consecutiveDown %d + (retries %d + 1) x timeout %d s + retry backoff %d s = %d s per data centre; "+
 		"%d of %d data centres per region and %d of %d regions must agree, each within that time; + %d s propagation (assumed) = %d s",
-		m.Interval, max(m.ConsecutiveDown, 1), m.Retries, m.Timeout, backoff, d.CheckSeconds,
+		m.Interval, max(m.ConsecutiveDown, 1), m.Retries, m.Timeout, m.retryBackoff(), d.CheckSeconds,
 		d.DataCentresToFail, DataCentresPerRegion, d.RegionsToFail, d.Regions, d.PropagationSeconds, d.BoundSeconds)
 	return d
+}
+
+// DetectionBoundSeconds is the worst-case time from an origin failing to
+// the edge acting on it: one data centre's verdict (checkSeconds) plus the
+// assumed propagation. It is the one formula both validation
+// (edge.detectionObjectiveSeconds) and the failover-detection-objective
+// guardrail apply.
+func (m Monitor) DetectionBoundSeconds() int { return m.checkSeconds() + HealthPropagationSeconds }
+
+// retryBackoff is the pause between a check's tries: they back off
+// exponentially (1, 2, 4 ... s). unverified, from Cloudflare's monitor page;
+// the provider says "Retries are attempted immediately" (checked: v4.51.0
+// schema). The bound takes the longer.
+func (m Monitor) retryBackoff() int { return (1 << max(m.Retries, 0)) - 1 }
+
+// attemptSeconds is one failing check: every try to its timeout, plus the
+// retry backoff.
+func (m Monitor) attemptSeconds() int { return (m.Retries+1)*m.Timeout + m.retryBackoff() }
+
+// checkSeconds is one data centre's verdict: the failure starts just after a
+// passing check, then consecutiveDown failing checks one interval apart, the
+// last using every retry.
+func (m Monitor) checkSeconds() int {
+	return m.Interval*max(m.ConsecutiveDown, 1) + m.attemptSeconds()
 }
 
 // EdgeAccess is the Cloudflare Access gate in front of every published UI.

@@ -36,11 +36,32 @@ func CheckStack(stack string) error {
 // Load reads and validates the configuration of the current stack. It
 // declares no resource; every problem found is reported in one error.
 func Load(ctx *pulumi.Context) (*Config, error) {
-	return LoadFrom(ctx.Stack(), func(key string) (string, bool, bool) {
+	return LoadFrom(ctx.Stack(), ContextLookup(ctx))
+}
+
+// ContextLookup reads the stack's config through a Pulumi context: the
+// program's, or the one the policy pack is configured with.
+func ContextLookup(ctx *pulumi.Context) Lookup {
+	return func(key string) (string, bool, bool) {
 		full := Project + ":" + key
 		v, ok := ctx.GetConfig(full)
 		return v, ok, ctx.IsConfigSecret(full)
-	})
+	}
+}
+
+// ReadEdge decodes the edge section alone, for a reader that does not load
+// the whole config: the policy pack, which holds the stack's monitor to
+// edge.detectionObjectiveSeconds. ok is false when the stack has no edge
+// section. The program validates the section (Load); this only decodes it.
+func ReadEdge(lookup Lookup) (e Edge, ok bool, err error) {
+	raw, ok, _ := lookup("edge")
+	if !ok {
+		return Edge{}, false, nil
+	}
+	if err := decode(raw, &e); err != nil {
+		return Edge{}, true, fmt.Errorf("%s:edge: %w", Project, err)
+	}
+	return e, true, nil
 }
 
 // Lookup returns a config value by its unqualified key, whether it is set,

@@ -19,9 +19,9 @@ func validate(c *Config) problems {
 	switch c.Stack {
 	case StackProd:
 		validateGateway(&p, &c.Gateway)
-		validateDoks(&p, &c.Doks, c.Stack)
+		validateDoks(&p, &c.Doks)
 		validateRegistry(&p, &c.Registry)
-		validateDatabase(&p, &c.Database, c.Stack)
+		validateDatabase(&p, &c.Database)
 		validateSpaces(&p, &c.Spaces)
 		validateEdge(&p, &c.Edge)
 		validateCloudflare(&p, c)
@@ -138,7 +138,8 @@ func validateGateway(p *problems, g *Gateway) {
 	validateCidrList(p, "gateway.sshAllowedCidrs", g.SSHAllowedCidrs)
 }
 
-func validateDoks(p *problems, d *Doks, stack string) {
+// validateDoks runs for prod only: the default pool gets the production floor.
+func validateDoks(p *problems, d *Doks) {
 	if !k8sMinorRe.MatchString(d.KubernetesMinor) {
 		p.add("doks.kubernetesMinor", d.KubernetesMinor, "a Kubernetes minor line such as 1.35 (the program resolves its newest DOKS slug; doctl kubernetes options versions lists them)")
 	}
@@ -147,15 +148,11 @@ func validateDoks(p *problems, d *Doks, stack string) {
 	if len(d.ControlPlaneAllowedCidrs) == 0 {
 		p.add("doks.controlPlaneAllowedCidrs", "[]", "at least one CIDR allowed to reach the Kubernetes API")
 	}
-	minNodes := 1
-	if stack == StackProd {
-		minNodes = 3
-	}
-	validatePool(p, "doks.nodePool", d.NodePool, minNodes)
+	validatePool(p, "doks.nodePool", d.NodePool, ProdMinPoolNodes)
 	seen := map[string]bool{d.NodePool.Name: true}
 	for i, pool := range d.ExtraPools {
 		key := fmt.Sprintf("doks.extraPools[%d]", i)
-		validatePool(p, key, pool, 1)
+		validatePool(p, key, pool, MinPoolNodes)
 		if seen[pool.Name] {
 			p.add(key+".name", pool.Name, "a node pool name not used by another pool")
 		}
@@ -176,8 +173,8 @@ func validatePool(p *problems, key string, np NodePool, floor int) {
 	if np.MaxNodes < np.MinNodes {
 		p.addf(key+".maxNodes", np.MaxNodes, "at least minNodes (%d)", np.MinNodes)
 	}
-	if np.MaxNodes > 100 {
-		p.addf(key+".maxNodes", np.MaxNodes, "at most 100 nodes per pool")
+	if np.MaxNodes > MaxPoolNodes {
+		p.addf(key+".maxNodes", np.MaxNodes, "at most %d nodes per pool (config.MaxPoolNodes: cost and blast radius, under DigitalOcean's default Droplet limit)", MaxPoolNodes)
 	}
 }
 
@@ -202,19 +199,16 @@ func validateRegistry(p *problems, r *Registry) {
 	}
 }
 
-func validateDatabase(p *problems, d *Database, stack string) {
+// validateDatabase runs for prod only: the production floor applies.
+func validateDatabase(p *problems, d *Database) {
 	if !oneOf(d.Version, pgVersions) {
 		p.add("database.version", d.Version, "a PostgreSQL major version: "+list(pgVersions))
 	}
 	if !dbSizeRe.MatchString(d.Size) {
 		p.add("database.size", d.Size, "a managed database size slug such as db-s-2vcpu-4gb")
 	}
-	minNodes := 1
-	if stack == StackProd {
-		minNodes = 2
-	}
-	if d.NodeCount < minNodes || d.NodeCount > 3 {
-		p.addf("database.nodeCount", d.NodeCount, "%d to 3 nodes (prod needs a standby for HA)", minNodes)
+	if d.NodeCount < ProdMinDatabaseNodes || d.NodeCount > MaxDatabaseNodes {
+		p.addf("database.nodeCount", d.NodeCount, "%d to %d nodes (prod needs a standby for HA)", ProdMinDatabaseNodes, MaxDatabaseNodes)
 	}
 	validateDayTime(p, "database.maintenance", d.Maintenance, dbDays)
 	if !identRe.MatchString(d.DBName) {

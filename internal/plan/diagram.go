@@ -3,18 +3,18 @@ package plan
 import (
 	"fmt"
 
+	"github.com/hybridcloud/platform/internal/config"
 	"github.com/hybridcloud/platform/internal/diagram"
-	"github.com/hybridcloud/platform/internal/prodref"
 )
 
 // Diagram derives the architecture graph of the run (internal/diagram). The
-// onprem stack reads prod's outputs named by prodref.Names; prod reads only
+// onprem stack reads prod's outputs named by config.ProdOutputsForOnprem; prod reads only
 // onprem's ingress address, as a Cloudflare pool origin (the diagram's
 // origin rule).
 func (r *Result) Diagram() *diagram.Graph {
 	opts := diagram.Options{Reads: map[string][]string{}}
 	if r.Config != nil && r.Config.ProdStackRef != "" {
-		opts.Reads[r.Config.ProdStackRef] = prodref.Names
+		opts.Reads[r.Config.ProdStackRef] = config.ProdOutputsForOnprem
 	}
 	return diagram.Build(r.Cloud.Resources(), opts)
 }

@@ -182,10 +182,10 @@ func RunFunc(opts Options, program Program) (*Result, error) {
 		}
 		res.Outputs[k] = Output{Value: o.Value, Known: o.Known, Secret: o.Secret}
 	}
-	res.Violations = policy.Evaluate(policy.FromRecords(cloud.Resources()))
 	if cfgErr != nil {
 		return res, cfgErr
 	}
+	res.Violations = policy.Evaluate(policy.FromRecords(cloud.Resources()), policy.SettingsOf(cfg))
 	res.Config = cfg
 	now := opts.Now
 	if now.IsZero() {

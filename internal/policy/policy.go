@@ -14,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 
+	"github.com/hybridcloud/platform/internal/config"
 	"github.com/hybridcloud/platform/internal/mockcloud"
 )
 
@@ -45,21 +46,47 @@ type rule struct {
 	stack       func(rs []policyx.AnalyzerResource, report func(urn, msg string))
 }
 
+// Settings are what the guardrails read from the stack's configuration.
+type Settings struct {
+	// DetectionObjectiveSeconds is edge.detectionObjectiveSeconds: the
+	// worst-case detection time every health monitor must meet. 0 for a
+	// stack without an edge (a monitor there is a violation).
+	DetectionObjectiveSeconds int
+}
+
+// SettingsOf returns the settings of a loaded stack config.
+func SettingsOf(cfg *config.Config) Settings {
+	return Settings{DetectionObjectiveSeconds: cfg.Edge.DetectionObjectiveSeconds}
+}
+
+// settingsFrom reads the settings from the stack config the CLI hands the
+// policy pack (policyx calls Pack with a context built from the stack's
+// decrypted config: policyx/server.go ConfigureStack, sdk v3.274.1).
+func settingsFrom(lookup config.Lookup) (Settings, error) {
+	edge, _, err := config.ReadEdge(lookup)
+	return Settings{DetectionObjectiveSeconds: edge.DetectionObjectiveSeconds}, err
+}
+
 // Names lists every policy name, sorted.
 func Names() []string {
 	var out []string
-	for _, r := range rules {
+	for _, r := range rulesFor(Settings{}) {
 		out = append(out, r.name)
 	}
 	sort.Strings(out)
 	return out
 }
 
-// Pack builds the policy pack served to the Pulumi CLI. Every policy is
-// mandatory: a violation stops the deployment.
-func Pack(*pulumi.Context) (policyx.PolicyPack, error) {
+// Pack builds the policy pack served to the Pulumi CLI for the stack ctx
+// was configured with. Every policy is mandatory: a violation stops the
+// deployment.
+func Pack(ctx *pulumi.Context) (policyx.PolicyPack, error) {
+	s, err := settingsFrom(config.ContextLookup(ctx))
+	if err != nil {
+		return nil, err
+	}
 	var policies []policyx.Policy
-	for _, r := range rules {
+	for _, r := range rulesFor(s) {
 		r := r
 		if r.resource != nil {
 			policies = append(policies, policyx.NewResourceValidationPolicy(r.name, policyx.ResourceValidationPolicyArgs{
@@ -86,9 +113,9 @@ func Pack(*pulumi.Context) (policyx.PolicyPack, error) {
 
 // Evaluate runs every policy over a stack's resources, as the CLI would, and
 // returns the violations sorted by policy and URN.
-func Evaluate(rs []policyx.AnalyzerResource) []Violation {
+func Evaluate(rs []policyx.AnalyzerResource, s Settings) []Violation {
 	var out []Violation
-	for _, r := range rules {
+	for _, r := range rulesFor(s) {
 		if r.resource != nil {
 			for _, res := range rs {
 				r.resource(res, func(msg string) { out = append(out, Violation{Policy: r.name, URN: res.URN, Message: msg}) })

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"github.com/hybridcloud/platform/internal/config"
 )
 
 // Resource type tokens the guardrails look at.
@@ -35,19 +37,6 @@ const (
 	tTalosKube   = "talos:cluster/kubeconfig:Kubeconfig"
 )
 
-// Objectives the guardrails hold the stacks to. They follow the seed's
-// targets; the configured values in the stacks must meet them.
-const (
-	// DetectionObjectiveSeconds is the worst-case failover detection time.
-	DetectionObjectiveSeconds = 120
-	// healthPropagationSeconds mirrors config.HealthPropagationSeconds (unverified assumption, see there).
-	healthPropagationSeconds = 30
-	// ProdMinNodes is the smallest production node pool.
-	ProdMinNodes = 3
-	// MaxPoolNodes bounds autoscaling (cost and blast radius).
-	MaxPoolNodes = 20
-)
-
 // statefulTypes must be protected from `pulumi destroy` and replacement.
 var statefulTypes = []string{tCluster, tRegistry, tDB, tDBDb, tBucket, tReservedIP, tTalosSecret}
 
@@ -58,7 +47,10 @@ var secretPaths = map[string][]string{
 	tDOProvider:  {"spacesSecretKey"},
 }
 
-var rules = append(baseRules, k8sRules...)
+// rulesFor is every guardrail, held to the stack's settings.
+func rulesFor(s Settings) []rule {
+	return append(slices.Concat(baseRules, k8sRules), detectionRule(s))
+}
 
 var baseRules = []rule{
 	{
@@ -111,10 +103,10 @@ var baseRules = []rule{
 	},
 	{
 		name:        "database-ha",
-		description: "The production database has a standby: at least 2 nodes.",
+		description: fmt.Sprintf("The production database has a standby: at least %d nodes (config.ProdMinDatabaseNodes).", config.ProdMinDatabaseNodes),
 		resource: func(r policyx.AnalyzerResource, report func(string)) {
-			if n, ok := num(r, "nodeCount"); r.Type == tDB && (!ok || n < 2) {
-				report(fmt.Sprintf("nodeCount is %v: HA needs at least 2 nodes", n))
+			if n, ok := num(r, "nodeCount"); r.Type == tDB && (!ok || n < config.ProdMinDatabaseNodes) {
+				report(fmt.Sprintf("nodeCount is %v: HA needs at least %d nodes", n, config.ProdMinDatabaseNodes))
 			}
 		},
 	},
@@ -195,13 +187,14 @@ var baseRules = []rule{
 		},
 	},
 	{
-		name:        "doks-autoscaling-bounds",
-		description: "DOKS node pools autoscale within bounds; the default pool keeps at least 3 nodes.",
+		name: "doks-autoscaling-bounds",
+		description: fmt.Sprintf("DOKS node pools autoscale from at least %d node to at most %d; the default pool keeps at least %d (config.MinPoolNodes, MaxPoolNodes, ProdMinPoolNodes).",
+			config.MinPoolNodes, config.MaxPoolNodes, config.ProdMinPoolNodes),
 		resource: func(r policyx.AnalyzerResource, report func(string)) {
-			prefix, floor := "", 1.0
+			prefix, floor := "", float64(config.MinPoolNodes)
 			switch r.Type {
 			case tCluster:
-				prefix, floor = "nodePool.", ProdMinNodes
+				prefix, floor = "nodePool.", config.ProdMinPoolNodes
 			case tPool:
 			default:
 				return
@@ -213,8 +206,8 @@ var baseRules = []rule{
 				report(prefix + "autoScale is off")
 			case minN < floor:
 				report(fmt.Sprintf("%sminNodes is %v, below %v", prefix, minN, floor))
-			case maxN < minN || maxN > MaxPoolNodes:
-				report(fmt.Sprintf("%smaxNodes is %v: want %v to %d", prefix, maxN, minN, MaxPoolNodes))
+			case maxN < minN || maxN > config.MaxPoolNodes:
+				report(fmt.Sprintf("%smaxNodes is %v: want %v to %d", prefix, maxN, minN, config.MaxPoolNodes))
 			}
 		},
 	},
@@ -347,23 +340,6 @@ var baseRules = []rule{
 		},
 	},
 	{
-		name:        "failover-detection-objective",
-		description: fmt.Sprintf("Worst-case failover detection (interval x max(consecutiveDown,1) + (retries+1) x timeout + retry backoff + assumed propagation, config.Edge.Detection) is at most %d s.", DetectionObjectiveSeconds),
-		resource: func(r policyx.AnalyzerResource, report func(string)) {
-			if r.Type != tMonitor {
-				return
-			}
-			interval, _ := num(r, "interval")
-			down, _ := num(r, "consecutiveDown")
-			retries, _ := num(r, "retries")
-			timeout, _ := num(r, "timeout")
-			backoff := float64(int(1)<<int(max(retries, 0))) - 1
-			if d := interval*max(down, 1) + (retries+1)*timeout + backoff + healthPropagationSeconds; d > DetectionObjectiveSeconds {
-				report(fmt.Sprintf("worst-case detection is %v s, over the %d s objective", d, DetectionObjectiveSeconds))
-			}
-		},
-	},
-	{
 		name:        "no-record-shadows-load-balancer",
 		description: "No DNS record uses the load balancer's hostname (the load balancer would override it).",
 		stack: func(rs []policyx.AnalyzerResource, report func(string, string)) {
@@ -387,4 +363,29 @@ var baseRules = []rule{
 			}
 		},
 	},
+}
+
+// detectionRule holds every health monitor to the stack's configured
+// edge.detectionObjectiveSeconds, with config's formula
+// (config.Monitor.DetectionBoundSeconds).
+func detectionRule(s Settings) rule {
+	return rule{
+		name: "failover-detection-objective",
+		description: "Worst-case failover detection (interval x max(consecutiveDown,1) + (retries+1) x timeout + retry backoff + assumed propagation, " +
+			"config.Monitor.DetectionBoundSeconds) is at most the stack's edge.detectionObjectiveSeconds.",
+		resource: func(r policyx.AnalyzerResource, report func(string)) {
+			if r.Type != tMonitor {
+				return
+			}
+			if s.DetectionObjectiveSeconds < 1 {
+				report("the stack configures no edge.detectionObjectiveSeconds to hold this monitor to")
+				return
+			}
+			n := func(path string) int { v, _ := num(r, path); return int(v) }
+			m := config.Monitor{Interval: n("interval"), ConsecutiveDown: n("consecutiveDown"), Retries: n("retries"), Timeout: n("timeout")}
+			if d := m.DetectionBoundSeconds(); d > s.DetectionObjectiveSeconds {
+				report(fmt.Sprintf("worst-case detection is %d s, over the %d s objective (edge.detectionObjectiveSeconds)", d, s.DetectionObjectiveSeconds))
+			}
+		},
+	}
 }

@@ -18,33 +18,14 @@ import (
 	"github.com/hybridcloud/platform/internal/wgkey"
 )
 
-// The prod stack's output names that onprem reads.
-const (
-	GatewayEndpoint      = "gatewayEndpoint"      // "PUBLIC_IP:PORT" of the DO WireGuard gateway
-	GatewayPublicKey     = "gatewayPublicKey"     // the gateway's WireGuard public key
-	GatewayTunnelIP      = "gatewayTunnelIp"      // the gateway's tunnel address
-	OnpremRoutes         = "onpremRoutes"         // CIDRs on-prem routes through the tunnel
-	RegistryServer       = "registryServer"       // registry host, registry.digitalocean.com
-	RegistryEndpoint     = "registryEndpoint"     // registry host and name, the image prefix
-	RegistryDockerConfig = "registryDockerConfig" // secret .dockerconfigjson, read-only
-	SpacesRegion         = "spacesRegion"         // region of the Spaces buckets
-	Buckets              = "buckets"              // consumer -> bucket name (loki, velero, app)
-	SpacesCredentials    = "spacesCredentials"    // secret: consumer -> {accessKey, secretKey}
-	OriginCheck          = "failoverOriginCheck"  // what Cloudflare's monitor sends an origin (config.OriginCheck)
-	PublishedUIs         = "publishedUis"         // UI name -> hostname, behind Cloudflare Access
-)
-
-// Spaces consumers the onprem stack runs: Loki and Velero ship to the same
-// buckets as prod, under their own prefix, with prod's per-consumer keys.
-var spacesConsumers = []string{"loki", "velero"}
+// spacesConsumers are the Spaces consumers the onprem stack runs: Loki and
+// Velero ship to the same buckets as prod, under their own prefix, with
+// prod's per-consumer keys.
+var spacesConsumers = []string{config.ConsumerLoki, config.ConsumerVelero}
 
 // bucketConsumers are the buckets onprem reads: the Spaces consumers' and
 // the app bucket, which the app namespaces with appBucket reach by name.
-var bucketConsumers = []string{"app", "loki", "velero"}
-
-// Names lists every output onprem reads, in a stable order.
-var Names = []string{GatewayEndpoint, GatewayPublicKey, GatewayTunnelIP, OnpremRoutes, RegistryServer, RegistryEndpoint, RegistryDockerConfig,
-	SpacesRegion, Buckets, SpacesCredentials, OriginCheck, PublishedUIs}
+var bucketConsumers = []string{config.ConsumerApp, config.ConsumerLoki, config.ConsumerVelero}
 
 // BringUp is the order in which the stacks are brought up from nothing.
 const BringUp = "bring-up order: 1) pulumi up -s prod (it needs only network.onpremWireguardPublicKey from its config), " +
@@ -62,7 +43,7 @@ type Outputs struct {
 	// RegistryDockerConfig is a Pulumi secret, whatever prod marked.
 	RegistryDockerConfig pulumi.StringOutput
 	SpacesRegion         string
-	// Buckets maps a Spaces consumer (app, loki, velero) to its bucket.
+	// Buckets maps a Spaces consumer (config.ConsumerApp, ...) to its bucket.
 	Buckets map[string]string
 	// Keys maps a Spaces consumer to its key pair; both halves are secrets.
 	Keys map[string]SpacesKey
@@ -114,7 +95,7 @@ func Read(ctx *pulumi.Context, stack string, gatewayTunnel netip.Addr, opts ...p
 	}
 	e := &Error{Stack: stack}
 	values := map[string]any{}
-	for _, name := range Names {
+	for _, name := range config.ProdOutputsForOnprem {
 		// GetOutputDetails waits for the reference: the values are plain Go
 		// values, checked here before any resource is declared from them.
 		d, err := ref.GetOutputDetails(name)
@@ -151,48 +132,48 @@ func Read(ctx *pulumi.Context, stack string, gatewayTunnel netip.Addr, opts ...p
 		}
 		return s
 	}
-	if s := str(GatewayEndpoint); s != "" {
+	if s := str(config.OutputGatewayEndpoint); s != "" {
 		ap, err := netip.ParseAddrPort(s)
 		if err != nil || !ap.Addr().Is4() || ap.Port() == 0 {
-			e.Invalid = append(e.Invalid, fmt.Sprintf("%s = %q: an IPv4 PUBLIC_IP:PORT", GatewayEndpoint, s))
+			e.Invalid = append(e.Invalid, fmt.Sprintf("%s = %q: an IPv4 PUBLIC_IP:PORT", config.OutputGatewayEndpoint, s))
 		}
 		out.GatewayEndpoint = ap
 	}
-	if s := str(GatewayPublicKey); s != "" {
+	if s := str(config.OutputGatewayPublicKey); s != "" {
 		if err := wgkey.Valid(s); err != nil {
-			e.Invalid = append(e.Invalid, fmt.Sprintf("%s = %q: a base64 WireGuard public key (%v)", GatewayPublicKey, s, err))
+			e.Invalid = append(e.Invalid, fmt.Sprintf("%s = %q: a base64 WireGuard public key (%v)", config.OutputGatewayPublicKey, s, err))
 		}
 		out.GatewayPublicKey = s
 	}
-	if s := str(GatewayTunnelIP); s != "" {
+	if s := str(config.OutputGatewayTunnelIP); s != "" {
 		ip, err := netip.ParseAddr(s)
 		if err != nil || ip != gatewayTunnel {
-			e.Invalid = append(e.Invalid, fmt.Sprintf("%s = %q: %s, the first host of network.tunnelCidr; both stack files must carry the same address plan", GatewayTunnelIP, s, gatewayTunnel))
+			e.Invalid = append(e.Invalid, fmt.Sprintf("%s = %q: %s, the first host of network.tunnelCidr; both stack files must carry the same address plan", config.OutputGatewayTunnelIP, s, gatewayTunnel))
 		}
 		out.GatewayTunnelIP = ip
 	}
-	if v, ok := values[OnpremRoutes]; ok {
+	if v, ok := values[config.OutputOnpremRoutes]; ok {
 		out.OnpremRoutes = routes(v, e)
 	}
-	out.RegistryServer = str(RegistryServer)
-	out.RegistryEndpoint = str(RegistryEndpoint)
-	if s := str(RegistryDockerConfig); s != "" {
+	out.RegistryServer = str(config.OutputRegistryServer)
+	out.RegistryEndpoint = str(config.OutputRegistryEndpoint)
+	if s := str(config.OutputRegistryDockerConfig); s != "" {
 		if msg := checkDockerConfig(s, out.RegistryServer); msg != "" {
-			e.Invalid = append(e.Invalid, RegistryDockerConfig+": "+msg)
+			e.Invalid = append(e.Invalid, config.OutputRegistryDockerConfig+": "+msg)
 		}
 		out.RegistryDockerConfig = pulumi.ToSecret(pulumi.String(s)).(pulumi.StringOutput)
 	}
-	out.SpacesRegion = str(SpacesRegion)
-	out.Buckets = stringMap(values, Buckets, bucketConsumers, e)
+	out.SpacesRegion = str(config.OutputSpacesRegion)
+	out.Buckets = stringMap(values, config.OutputBuckets, bucketConsumers, e)
 	out.Keys = map[string]SpacesKey{}
-	if v, ok := values[SpacesCredentials]; ok {
+	if v, ok := values[config.OutputSpacesCredentials]; ok {
 		creds, isMap := v.(map[string]any)
 		for _, c := range spacesConsumers {
 			pair, _ := creds[c].(map[string]any)
 			access, _ := pair["accessKey"].(string)
 			secretKey, _ := pair["secretKey"].(string)
 			if !isMap || access == "" || secretKey == "" {
-				e.Invalid = append(e.Invalid, fmt.Sprintf("%s: a map with %s.accessKey and %s.secretKey", SpacesCredentials, c, c))
+				e.Invalid = append(e.Invalid, fmt.Sprintf("%s: a map with %s.accessKey and %s.secretKey", config.OutputSpacesCredentials, c, c))
 				continue
 			}
 			out.Keys[c] = SpacesKey{
@@ -201,26 +182,26 @@ func Read(ctx *pulumi.Context, stack string, gatewayTunnel netip.Addr, opts ...p
 			}
 		}
 	}
-	if v, ok := values[OriginCheck]; ok {
+	if v, ok := values[config.OutputOriginCheck]; ok {
 		raw, _ := json.Marshal(v)
 		if err := json.Unmarshal(raw, &out.OriginCheck); err != nil {
-			e.Invalid = append(e.Invalid, fmt.Sprintf("%s: a map of config.OriginCheck (%v)", OriginCheck, err))
+			e.Invalid = append(e.Invalid, fmt.Sprintf("%s: a map of config.OriginCheck (%v)", config.OutputOriginCheck, err))
 		} else if msg := out.OriginCheck.Check(); msg != "" {
-			e.Invalid = append(e.Invalid, OriginCheck+"."+msg)
+			e.Invalid = append(e.Invalid, config.OutputOriginCheck+"."+msg)
 		}
 	}
-	if v, ok := values[PublishedUIs]; ok {
+	if v, ok := values[config.OutputPublishedUIs]; ok {
 		m, isMap := v.(map[string]any)
 		out.PublishedUIs = map[string]string{}
 		for k, h := range m {
 			host, _ := h.(string)
 			if host == "" {
-				e.Invalid = append(e.Invalid, fmt.Sprintf("%s.%s: a hostname, got %v", PublishedUIs, k, h))
+				e.Invalid = append(e.Invalid, fmt.Sprintf("%s.%s: a hostname, got %v", config.OutputPublishedUIs, k, h))
 			}
 			out.PublishedUIs[k] = host
 		}
 		if !isMap {
-			e.Invalid = append(e.Invalid, fmt.Sprintf("%s: a map of UI name to hostname, got %T", PublishedUIs, v))
+			e.Invalid = append(e.Invalid, fmt.Sprintf("%s: a map of UI name to hostname, got %T", config.OutputPublishedUIs, v))
 		}
 	}
 	if len(e.Missing) > 0 || len(e.Invalid) > 0 {
@@ -252,7 +233,7 @@ func stringMap(values map[string]any, name string, keys []string, e *Error) map[
 func routes(v any, e *Error) []netip.Prefix {
 	list, ok := v.([]any)
 	if !ok || len(list) == 0 {
-		e.Invalid = append(e.Invalid, fmt.Sprintf("%s: a non-empty list of CIDRs, got %T", OnpremRoutes, v))
+		e.Invalid = append(e.Invalid, fmt.Sprintf("%s: a non-empty list of CIDRs, got %T", config.OutputOnpremRoutes, v))
 		return nil
 	}
 	var out []netip.Prefix
@@ -260,7 +241,7 @@ func routes(v any, e *Error) []netip.Prefix {
 		s, _ := r.(string)
 		pfx, err := netip.ParsePrefix(s)
 		if err != nil || !pfx.Addr().Is4() || pfx.Masked() != pfx {
-			e.Invalid = append(e.Invalid, fmt.Sprintf("%s[%d] = %v: an IPv4 CIDR such as 10.100.0.0/16", OnpremRoutes, i, r))
+			e.Invalid = append(e.Invalid, fmt.Sprintf("%s[%d] = %v: an IPv4 CIDR such as 10.100.0.0/16", config.OutputOnpremRoutes, i, r))
 			continue
 		}
 		out = append(out, pfx)

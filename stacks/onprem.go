@@ -74,16 +74,12 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	var controlPlanes pulumi.StringArray
-	for _, n := range cfg.Talos.ControlPlanes() {
-		controlPlanes = append(controlPlanes, pulumi.String(n.IP))
-	}
 	outputs := pulumi.Map{
 		"addressPlan":        addressPlan(cfg),
 		"kubeconfig":         cluster.Kubeconfig,
 		"talosconfig":        cluster.Talosconfig,
 		"kubernetesEndpoint": cluster.Endpoint,
-		"talosEndpoints":     controlPlanes,
+		"talosEndpoints":     pulumi.ToStringArray(config.Strings(cfg.Talos.ControlPlaneIPs())),
 		// prod's network.onpremWireguardPublicKey must equal this.
 		"wireguardPublicKey": pulumi.String(cfg.Secrets.WireguardOnpremPrivateKey.WireguardPublicKey()),
 		"wireguardTunnelIp":  pulumi.String(onpremTunnel.Addr().String()),

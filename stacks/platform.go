@@ -246,11 +246,8 @@ func Platform(ctx *pulumi.Context, cfg *config.Config, in PlatformInputs) (*Plat
 		return nil, err
 	}
 
-	var controlPlane, interfaces []string
+	var interfaces []string
 	for _, n := range cfg.Talos.Nodes {
-		if n.Role == config.RoleControlPlane {
-			controlPlane = append(controlPlane, n.IP)
-		}
 		// Any node may answer ARP for the ingress address: a cluster of
 		// control-plane nodes only must still announce it.
 		if !slices.Contains(interfaces, n.Interface) {
@@ -269,7 +266,7 @@ func Platform(ctx *pulumi.Context, cfg *config.Config, in PlatformInputs) (*Plat
 			Endpoint: endpoint, Region: in.SpacesRegion, Bucket: in.LogsBucket, Prefix: cluster,
 			AccessKey: secret(in.Loki.AccessKey), SecretKey: secret(in.Loki.SecretKey),
 		},
-		ControlPlaneIPs: controlPlane,
+		ControlPlaneIPs: config.Strings(cfg.Talos.ControlPlaneIPs()),
 		Probes:          pc.Probes,
 		OriginCheck:     in.Edge.OriginCheck,
 		ChartRepository: pc.ChartRepository,

@@ -187,14 +187,14 @@ func TestTalosOneApplyPerNodeWithItsOwnPatch(t *testing.T) {
 	wgNodeIP := ""
 	for _, n := range talos.Nodes {
 		if n.Name == talos.WireguardNode {
-			wgNodeIP = n.IP
+			wgNodeIP = n.IP.String()
 		}
 	}
 	for _, n := range talos.Nodes {
 		t.Run(n.Name, func(t *testing.T) {
 			apply := res.Cloud.Get(typeApply, n.Name)
 			require.NotNil(t, apply)
-			assert.Equal(t, n.IP, str(t, apply.Inputs, "node"), "Node is the node's own IP, never the VIP")
+			assert.Equal(t, n.IP.String(), str(t, apply.Inputs, "node"), "Node is the node's own IP, never the VIP")
 			docs, secret := patches(t, apply)
 			// cluster, [control plane], node, [wg0 on the WireGuard node]
 			want := 2
@@ -225,10 +225,10 @@ func TestTalosOneApplyPerNodeWithItsOwnPatch(t *testing.T) {
 			assert.Equal(t, n.InstallDisk, dig(t, nodeDoc, "machine", "install", "disk"))
 			link := dig(t, nodeDoc, "machine", "network", "interfaces", 0)
 			assert.Equal(t, n.Interface, dig(t, link, "interface"))
-			assert.Equal(t, []string{n.IP + "/24"}, strs(dig(t, link, "addresses")))
-			assert.Equal(t, map[string]any{"network": "0.0.0.0/0", "gateway": talos.Gateway}, dig(t, link, "routes", 0))
+			assert.Equal(t, []string{n.IP.String() + "/24"}, strs(dig(t, link, "addresses")))
+			assert.Equal(t, map[string]any{"network": "0.0.0.0/0", "gateway": talos.Gateway.String()}, dig(t, link, "routes", 0))
 			if n.Role == config.RoleControlPlane {
-				assert.Equal(t, talos.Vip, dig(t, link, "vip", "ip"), "control-plane nodes share the VIP")
+				assert.Equal(t, talos.Vip.String(), dig(t, link, "vip", "ip"), "control-plane nodes share the VIP")
 			} else {
 				assert.Nil(t, dig(t, link, "vip"), "workers never take the VIP")
 			}
@@ -268,11 +268,11 @@ func TestTalosPatchContents(t *testing.T) {
 		c := parseYAML(t, cpDocs[0])
 		pods := strs(dig(t, c, "cluster", "network", "podSubnets"))
 		services := strs(dig(t, c, "cluster", "network", "serviceSubnets"))
-		assert.Equal(t, []string{network.TalosPodCidr}, pods)
-		assert.Equal(t, []string{network.TalosServiceCidr}, services)
+		assert.Equal(t, []string{network.TalosPodCidr.String()}, pods)
+		assert.Equal(t, []string{network.TalosServiceCidr.String()}, services)
 		for _, s := range append(pods, services...) {
 			p := netip.MustParsePrefix(s)
-			for _, r := range append(onpremRoutes, network.VpcCidr, network.DoksPodCidr, network.DoksServiceCidr, network.OnpremCidr) {
+			for _, r := range append(onpremRoutes, config.Strings([]netip.Prefix{network.VpcCidr, network.DoksPodCidr, network.DoksServiceCidr, network.OnpremCidr})...) {
 				assert.False(t, p.Overlaps(netip.MustParsePrefix(r)), "Talos subnet %s overlaps %s", s, r)
 			}
 		}
@@ -280,7 +280,7 @@ func TestTalosPatchContents(t *testing.T) {
 		assert.Equal(t, true, dig(t, c, "cluster", "proxy", "disabled"), "Cilium replaces kube-proxy")
 		assert.Equal(t, talos.InstallImage, dig(t, c, "machine", "install", "image"))
 		assert.Equal(t, "true", dig(t, c, "machine", "kubelet", "extraArgs", "rotate-server-certificates"))
-		assert.Equal(t, []string{talos.LanCidr}, strs(dig(t, c, "machine", "kubelet", "nodeIP", "validSubnets")))
+		assert.Equal(t, []string{talos.LanCidr.String()}, strs(dig(t, c, "machine", "kubelet", "nodeIP", "validSubnets")))
 		assert.Equal(t, storage.LocalPath, dig(t, c, "machine", "kubelet", "extraMounts", 0, "destination"),
 			"local volumes must be bind-mounted into the kubelet")
 		assert.Equal(t, 7445, dig(t, c, "machine", "features", "kubePrism", "port"))
@@ -289,9 +289,9 @@ func TestTalosPatchContents(t *testing.T) {
 	t.Run("certSANs and control-plane settings", func(t *testing.T) {
 		c := parseYAML(t, cpDocs[1])
 		sans := strs(dig(t, c, "cluster", "apiServer", "certSANs"))
-		assert.Contains(t, sans, talos.Vip)
+		assert.Contains(t, sans, talos.Vip.String())
 		assert.Contains(t, sans, "10.250.0.2", "the API is reachable through the tunnel address")
-		assert.Equal(t, []string{talos.LanCidr}, strs(dig(t, c, "cluster", "etcd", "advertisedSubnets")))
+		assert.Equal(t, []string{talos.LanCidr.String()}, strs(dig(t, c, "cluster", "etcd", "advertisedSubnets")))
 		assert.Contains(t, strs(dig(t, c, "cluster", "extraManifests")), versions.KubeletServingCertApprover,
 			"rotated kubelet serving certificates need an approver")
 		for _, d := range workerDocs {
@@ -334,8 +334,8 @@ func TestTalosMachineConfigPinsVersionsAndVIPEndpoint(t *testing.T) {
 		assert.Equal(t, talos.TalosVersion, inv.Args["talosVersion"].StringValue())
 		assert.Equal(t, talos.KubernetesVersion, inv.Args["kubernetesVersion"].StringValue())
 		endpoint := inv.Args["clusterEndpoint"].StringValue()
-		assert.Equal(t, "https://"+talos.Vip+":6443", endpoint)
-		assert.True(t, netip.MustParsePrefix("192.168.0.0/16").Contains(netip.MustParseAddr(talos.Vip)))
+		assert.Equal(t, "https://"+talos.Vip.String()+":6443", endpoint)
+		assert.True(t, netip.MustParsePrefix("192.168.0.0/16").Contains(talos.Vip))
 	}
 	assert.Equal(t, map[string]bool{"controlplane": true, "worker": true}, roles, "one base config per role")
 }

@@ -231,10 +231,8 @@ func TestPlatformChartValuesThatMatter(t *testing.T) {
 			}
 			if c.kind == config.ClusterTalos {
 				var cps []any
-				for _, n := range cfg.Talos.Nodes {
-					if n.Role == config.RoleControlPlane {
-						cps = append(cps, n.IP)
-					}
+				for _, ip := range cfg.Talos.ControlPlaneIPs() {
+					cps = append(cps, ip.String())
 				}
 				assert.Equal(t, cps, digPath(t, kps, "kubeEtcd.endpoints"), "etcd is scraped on every control-plane node")
 			}
@@ -407,7 +405,7 @@ func TestDefaultDenyInEveryWorkloadNamespace(t *testing.T) {
 				assert.Equal(t, "prometheus", digPath(t, prom, "spec.ingress.0.from.0.podSelector.matchLabels.app\\.kubernetes\\.io/name"))
 			}
 			egress := plainInputs(named(t, res, netpolType, cfg.Platform.Apps[0].Name+"-allow-egress"))
-			assert.Equal(t, cfg.Platform.Apps[0].Egress[0].CIDR, digPath(t, egress, "spec.egress.0.to.0.ipBlock.cidr"))
+			assert.Equal(t, cfg.Platform.Apps[0].Egress[0].CIDR.String(), digPath(t, egress, "spec.egress.0.to.0.ipBlock.cidr"))
 		})
 	}
 }
@@ -555,16 +553,16 @@ func TestIngressPublishesTheFailoverOrigin(t *testing.T) {
 				assert.Equal(t, lb, addr.Value, "on DOKS the DO load balancer's address is the origin")
 				assert.Regexp(t, `^198\.51\.100\.\d+$`, addr.Value)
 				assert.Equal(t, "tcp", digPath(t, svc, "metadata.annotations.service\\.beta\\.kubernetes\\.io/do-loadbalancer-protocol"))
-				assert.Equal(t, kubeStrings(cfg.Platform.Ingress.CloudflareCidrs), digPath(t, svc, "spec.loadBalancerSourceRanges"), "only Cloudflare reaches the origin")
+				assert.Equal(t, kubeStrings(config.Strings(cfg.Platform.Ingress.CloudflareCidrs)), digPath(t, svc, "spec.loadBalancerSourceRanges"), "only Cloudflare reaches the origin")
 				assert.Nil(t, pool)
 				assert.Nil(t, policy)
 			case config.ClusterTalos:
-				assert.Equal(t, cfg.Network.OnpremPublicIP, addr.Value, "Cloudflare reaches on-prem through the router's public address")
-				assert.Equal(t, cfg.Platform.Ingress.LoadBalancerIP, lb)
-				assert.Equal(t, cfg.Platform.Ingress.LoadBalancerIP, digPath(t, svc, "metadata.annotations.lbipam\\.cilium\\.io/ips"))
+				assert.Equal(t, cfg.Network.OnpremPublicIP.String(), addr.Value, "Cloudflare reaches on-prem through the router's public address")
+				assert.Equal(t, cfg.Platform.Ingress.LoadBalancerIP.String(), lb)
+				assert.Equal(t, cfg.Platform.Ingress.LoadBalancerIP.String(), digPath(t, svc, "metadata.annotations.lbipam\\.cilium\\.io/ips"))
 				require.NotNil(t, pool)
 				require.NotNil(t, policy)
-				assert.Equal(t, cfg.Platform.Ingress.LoadBalancerIP+"/32", digPath(t, plainInputs(pool), "spec.blocks.0.cidr"))
+				assert.Equal(t, cfg.Platform.Ingress.LoadBalancerIP.String()+"/32", digPath(t, plainInputs(pool), "spec.blocks.0.cidr"))
 				assert.Equal(t, []any{"^eno1$"}, digPath(t, plainInputs(policy), "spec.interfaces"))
 				assert.Equal(t, true, digPath(t, plainInputs(policy), "spec.loadBalancerIPs"))
 			}

@@ -36,9 +36,9 @@ func TestTalosHealthGateAndBootstrapGuard(t *testing.T) {
 	var cps, workers []any
 	for _, n := range cfg.Talos.Nodes {
 		if n.Role == config.RoleControlPlane {
-			cps = append(cps, n.IP)
+			cps = append(cps, n.IP.String())
 		} else {
-			workers = append(workers, n.IP)
+			workers = append(workers, n.IP.String())
 		}
 	}
 	assert.ElementsMatch(t, cps, h["controlPlaneNodes"])

@@ -80,7 +80,7 @@ func networkPolicies(ctx *pulumi.Context, app config.AppNamespace, ns pulumi.Str
 				ports = append(ports, networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(p)})
 			}
 			rules = append(rules, networkingv1.NetworkPolicyEgressRuleArgs{
-				To:    networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(e.CIDR)}}},
+				To:    networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(e.CIDR.String())}}},
 				Ports: ports,
 			})
 		}

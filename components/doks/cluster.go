@@ -24,8 +24,8 @@ func newCluster(ctx *pulumi.Context, name string, args *Args, registry *digitalo
 		Region:        pulumi.String(args.Region),
 		Version:       pulumi.String(args.Version),
 		VpcUuid:       args.VpcID,
-		ClusterSubnet: pulumi.String(args.PodCidr),
-		ServiceSubnet: pulumi.String(args.ServiceCidr),
+		ClusterSubnet: pulumi.String(args.PodCidr.String()),
+		ServiceSubnet: pulumi.String(args.ServiceCidr.String()),
 		Ha:            pulumi.Bool(d.HA),
 		AutoUpgrade:   pulumi.Bool(d.AutoUpgrade),
 		SurgeUpgrade:  pulumi.Bool(d.SurgeUpgrade),
@@ -37,7 +37,7 @@ func newCluster(ctx *pulumi.Context, name string, args *Args, registry *digitalo
 		RoutingAgent:        &digitalocean.KubernetesClusterRoutingAgentArgs{Enabled: pulumi.Bool(true)},
 		ControlPlaneFirewall: &digitalocean.KubernetesClusterControlPlaneFirewallArgs{
 			Enabled:          pulumi.Bool(true),
-			AllowedAddresses: pulumi.ToStringArray(d.ControlPlaneAllowedCidrs),
+			AllowedAddresses: pulumi.ToStringArray(config.Strings(d.ControlPlaneAllowedCidrs)),
 		},
 		NodePool: digitalocean.KubernetesClusterNodePoolArgs{
 			Name:      pulumi.String(pool.Name),

@@ -6,6 +6,7 @@ package doks
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/pulumi/pulumi-digitalocean/sdk/v4/go/digitalocean"
@@ -26,11 +27,11 @@ type Args struct {
 	Version  string
 	Registry config.Registry
 	// PodCidr and ServiceCidr are the cluster's subnets from the address plan.
-	PodCidr, ServiceCidr string
+	PodCidr, ServiceCidr netip.Prefix
 	VpcID                pulumi.StringInput
 	// GatewayPrivateIP is the next hop toward OnpremCidr.
 	GatewayPrivateIP pulumi.StringInput
-	OnpremCidr       string
+	OnpremCidr       netip.Prefix
 }
 
 // DoksCluster is a DOKS cluster with its registry.
@@ -109,7 +110,7 @@ func (a *Args) check() error {
 		return errors.New("doks: Prefix and Region are required")
 	case a.VpcID == nil || a.GatewayPrivateIP == nil:
 		return errors.New("doks: VpcID and GatewayPrivateIP are required (from the Network component)")
-	case a.PodCidr == "" || a.ServiceCidr == "" || a.OnpremCidr == "":
+	case !a.PodCidr.IsValid() || !a.ServiceCidr.IsValid() || !a.OnpremCidr.IsValid():
 		return errors.New("doks: PodCidr, ServiceCidr and OnpremCidr are required")
 	case !strings.HasPrefix(a.Version, a.Doks.KubernetesMinor+".") || !strings.Contains(a.Version, "-do."):
 		return fmt.Errorf("doks: Version %q is not a DOKS slug of the line Doks.KubernetesMinor %q (resolve it with ResolveVersion)", a.Version, a.Doks.KubernetesMinor)

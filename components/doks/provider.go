@@ -116,7 +116,7 @@ func newOnpremRoute(ctx *pulumi.Context, name string, args *Args, provider *kube
 		Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String("onprem-via-wireguard")},
 		OtherFields: kubernetes.UntypedArgs{
 			"spec": map[string]any{
-				"destinations": []string{args.OnpremCidr},
+				"destinations": []string{args.OnpremCidr.String()},
 				"gateways":     pulumi.StringArray{args.GatewayPrivateIP},
 			},
 		},

@@ -13,6 +13,7 @@ package ingress
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -95,7 +96,7 @@ func (a *Args) check() error {
 			errs = append(errs, errors.New("ingress: DOKS needs Cloudflare's ranges for the load balancer's source allow-list"))
 		}
 	case config.ClusterTalos:
-		if a.Settings.LoadBalancerIP == "" || a.PublicAddress == "" || len(a.L2Interfaces) == 0 {
+		if !a.Settings.LoadBalancerIP.IsValid() || a.PublicAddress == "" || len(a.L2Interfaces) == 0 {
 			errs = append(errs, errors.New("ingress: Talos needs the load-balancer IP, the public address and the interfaces to announce it on"))
 		}
 	default:
@@ -189,9 +190,9 @@ func serviceArgs(a *Args) *corev1.ServiceArgs {
 		annotations["service.beta.kubernetes.io/do-loadbalancer-name"] = a.ClusterName + "-ingress"
 		annotations["service.beta.kubernetes.io/do-loadbalancer-protocol"] = "tcp"
 		annotations["service.beta.kubernetes.io/do-loadbalancer-healthcheck-protocol"] = "tcp"
-		spec.LoadBalancerSourceRanges = pulumi.ToStringArray(a.Settings.CloudflareCidrs)
+		spec.LoadBalancerSourceRanges = pulumi.ToStringArray(config.Strings(a.Settings.CloudflareCidrs))
 	case config.ClusterTalos:
-		annotations[CiliumLBIPAMAnnotation] = a.Settings.LoadBalancerIP
+		annotations[CiliumLBIPAMAnnotation] = a.Settings.LoadBalancerIP.String()
 	}
 	meta := kube.Meta(ServiceName, a.Namespace, map[string]string{ServiceLabel: "true"})
 	meta.Annotations = pulumi.ToStringMap(annotations)
@@ -204,7 +205,7 @@ func ciliumAnnouncement(ctx *pulumi.Context, a *Args, opts ...pulumi.ResourceOpt
 	selector := map[string]any{"matchLabels": map[string]any{ServiceLabel: "true"}}
 	pool, err := kube.CustomResource(ctx, "ingress-pool", CiliumPoolAPI, "CiliumLoadBalancerIPPool",
 		kube.Meta("ingress", nil, nil), map[string]any{"spec": map[string]any{
-			"blocks":          []any{map[string]any{"cidr": a.Settings.LoadBalancerIP + "/32"}},
+			"blocks":          []any{map[string]any{"cidr": netip.PrefixFrom(a.Settings.LoadBalancerIP, 32).String()}},
 			"serviceSelector": selector,
 		}}, opts...)
 	if err != nil {
@@ -257,7 +258,7 @@ func traefikValues(a *Args) map[string]any {
 				// (additionalProperties: false), ports.websecure.tls included.
 				"http": map[string]any{"tls": map[string]any{"enabled": true}},
 				// Cloudflare's X-Forwarded-For carries the client address.
-				"forwardedHeaders": map[string]any{"trustedIPs": kube.Strings(a.Settings.CloudflareCidrs)},
+				"forwardedHeaders": map[string]any{"trustedIPs": kube.Strings(config.Strings(a.Settings.CloudflareCidrs))},
 			},
 		},
 		// Every TLS connection without a more specific certificate gets the

@@ -7,6 +7,7 @@ import (
 	"github.com/pulumi/pulumi-digitalocean/sdk/v4/go/digitalocean"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hybridcloud/platform/internal/config"
 	"github.com/hybridcloud/platform/internal/gatewayconf"
 )
 
@@ -18,17 +19,11 @@ type gateway struct {
 // newGateway declares the WireGuard gateway Droplet, its reserved IP (a
 // stable endpoint across Droplet replacements: a change of user data
 // replaces the Droplet) and its firewall.
-func newGateway(ctx *pulumi.Context, name string, args *Args, vpc *digitalocean.Vpc,
-	gwTunnel, onpremTunnel netip.Addr, parent pulumi.ResourceOption,
-) (*gateway, error) {
+func newGateway(ctx *pulumi.Context, name string, args *Args, vpc *digitalocean.Vpc, parent pulumi.ResourceOption) (*gateway, error) {
 	n := args.Network
 	// The cloud-init document holds the private key: it is a secret.
-	userData := args.GatewayPrivateKey.Output().ApplyT(func(key string) (string, error) {
-		c, err := gatewayconf.New(n, key, gwTunnel, onpremTunnel)
-		if err != nil {
-			return "", err
-		}
-		return c.CloudInit(), nil
+	userData := args.GatewayPrivateKey.Output().ApplyT(func(key string) string {
+		return gatewayconf.New(n, key).CloudInit()
 	}).(pulumi.StringOutput)
 
 	sshKeys := pulumi.ToStringArray(args.Gateway.SSHKeyIDs)
@@ -80,12 +75,12 @@ func newGateway(ctx *pulumi.Context, name string, args *Args, vpc *digitalocean.
 // configured ranges (closed when none).
 func inboundRules(args *Args) digitalocean.FirewallInboundRuleArray {
 	n := args.Network
-	cloud := pulumi.StringArray{pulumi.String(n.VpcCidr), pulumi.String(n.DoksPodCidr)}
+	cloud := pulumi.StringArray{pulumi.String(n.VpcCidr.String()), pulumi.String(n.DoksPodCidr.String())}
 	rules := digitalocean.FirewallInboundRuleArray{
 		digitalocean.FirewallInboundRuleArgs{
 			Protocol:        pulumi.String("udp"),
 			PortRange:       pulumi.String(strconv.Itoa(n.WireguardPort)),
-			SourceAddresses: pulumi.StringArray{pulumi.String(n.OnpremPublicIP + "/32")},
+			SourceAddresses: pulumi.StringArray{pulumi.String(netip.PrefixFrom(n.OnpremPublicIP, 32).String())},
 		},
 		digitalocean.FirewallInboundRuleArgs{Protocol: pulumi.String("tcp"), PortRange: pulumi.String("1-65535"), SourceAddresses: cloud},
 		digitalocean.FirewallInboundRuleArgs{Protocol: pulumi.String("udp"), PortRange: pulumi.String("1-65535"), SourceAddresses: cloud},
@@ -96,7 +91,7 @@ func inboundRules(args *Args) digitalocean.FirewallInboundRuleArray {
 		rules = append(rules, digitalocean.FirewallInboundRuleArgs{
 			Protocol:        pulumi.String("tcp"),
 			PortRange:       pulumi.String("22"),
-			SourceAddresses: pulumi.ToStringArray(args.Gateway.SSHAllowedCidrs),
+			SourceAddresses: pulumi.ToStringArray(config.Strings(args.Gateway.SSHAllowedCidrs)),
 		})
 	}
 	return rules

@@ -4,8 +4,6 @@ package network
 
 import (
 	"errors"
-	"fmt"
-	"net/netip"
 
 	"github.com/pulumi/pulumi-digitalocean/sdk/v4/go/digitalocean"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -48,13 +46,6 @@ type Network struct {
 	OnpremRoutes pulumi.StringArrayOutput `pulumi:"onpremRoutes"`
 }
 
-// TunnelAddresses returns the gateway's and the on-prem peer's addresses in
-// the tunnel network: its first and second host.
-func TunnelAddresses(tunnel netip.Prefix) (gateway, onprem netip.Addr) {
-	gateway = tunnel.Masked().Addr().Next()
-	return gateway, gateway.Next()
-}
-
 // New declares the VPC, the gateway Droplet with its reserved IP and firewall.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Network, error) {
 	if args == nil {
@@ -66,10 +57,6 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if args.GatewayPrivateKey.Key() == "" {
 		return nil, errors.New("network: GatewayPrivateKey is required")
 	}
-	tunnel, err := netip.ParsePrefix(args.Network.TunnelCidr)
-	if err != nil {
-		return nil, fmt.Errorf("network: tunnelCidr: %w", err)
-	}
 	n := &Network{}
 	if err := ctx.RegisterComponentResource("hybrid:network:Network", name, n, opts...); err != nil {
 		return nil, err
@@ -79,15 +66,14 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	vpc, err := digitalocean.NewVpc(ctx, name+"-vpc", &digitalocean.VpcArgs{
 		Name:        pulumi.String(args.Prefix + "-vpc"),
 		Region:      pulumi.String(args.Network.Region),
-		IpRange:     pulumi.String(args.Network.VpcCidr),
+		IpRange:     pulumi.String(args.Network.VpcCidr.String()),
 		Description: pulumi.String("hybrid platform VPC: DOKS, PostgreSQL and the WireGuard gateway"),
 	}, parent)
 	if err != nil {
 		return nil, err
 	}
 
-	gwTunnel, onpremTunnel := TunnelAddresses(tunnel)
-	gw, err := newGateway(ctx, name, args, vpc, gwTunnel, onpremTunnel, parent)
+	gw, err := newGateway(ctx, name, args, vpc, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -98,8 +84,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	n.GatewayPrivateIP = gw.droplet.Ipv4AddressPrivate
 	n.GatewayEndpoint = pulumi.Sprintf("%s:%d", gw.reservedIP.IpAddress, args.Network.WireguardPort)
 	n.GatewayPublicKey = pulumi.String(args.GatewayPrivateKey.WireguardPublicKey()).ToStringOutput()
-	n.GatewayTunnelIP = pulumi.String(gwTunnel.String()).ToStringOutput()
-	n.OnpremRoutes = pulumi.ToStringArray(args.Network.CloudRoutes()).ToStringArrayOutput()
+	gwTunnel, _ := args.Network.TunnelAddresses()
+	n.GatewayTunnelIP = pulumi.String(gwTunnel.Addr().String()).ToStringOutput()
+	n.OnpremRoutes = pulumi.ToStringArray(config.Strings(args.Network.CloudRoutes())).ToStringArrayOutput()
 
 	if err := ctx.RegisterResourceOutputs(n, pulumi.Map{
 		"vpcId":            n.VpcID,

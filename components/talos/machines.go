@@ -65,7 +65,7 @@ func newMachines(ctx *pulumi.Context, c *TalosCluster, a *Args) (*machines, erro
 			ClientConfiguration:       clientCfg,
 			MachineConfigurationInput: roleConfig[n.Role],
 			// The node's own address: the VIP moves and is not up yet.
-			Node:          pulumi.String(n.IP),
+			Node:          pulumi.String(n.IP.String()),
 			ConfigPatches: nodePatches(patches, tunnel, n),
 			// The applied config carries the cluster's keys (and, on the
 			// tunnel node, the WireGuard private key).
@@ -84,8 +84,8 @@ func newMachines(ctx *pulumi.Context, c *TalosCluster, a *Args) (*machines, erro
 	first := t.ControlPlanes()[0]
 	bootstrap, err := machine.NewBootstrap(ctx, t.ClusterName, &machine.BootstrapArgs{
 		ClientConfiguration: clientCfg,
-		Node:                pulumi.String(first.IP),
-		Endpoint:            pulumi.String(first.IP),
+		Node:                pulumi.String(first.IP.String()),
+		Endpoint:            pulumi.String(first.IP.String()),
 		// Protected: a replaced Bootstrap would meet an etcd that is already
 		// bootstrapped, and the provider retries "already bootstrapped" for
 		// its whole 10-minute timeout before failing. A change that would
@@ -103,8 +103,8 @@ func newMachines(ctx *pulumi.Context, c *TalosCluster, a *Args) (*machines, erro
 			ClientCertificate: clientCfg.ClientCertificate(),
 			ClientKey:         clientCfg.ClientKey(),
 		},
-		Node:     pulumi.String(first.IP),
-		Endpoint: pulumi.String(first.IP),
+		Node:     pulumi.String(first.IP.String()),
+		Endpoint: pulumi.String(first.IP.String()),
 	}, parent, pulumi.DependsOn([]pulumi.Resource{bootstrap}),
 		pulumi.AdditionalSecretOutputs([]string{"kubeconfigRaw", "kubernetesClientConfiguration"}))
 	if err != nil {
@@ -115,11 +115,11 @@ func newMachines(ctx *pulumi.Context, c *TalosCluster, a *Args) (*machines, erro
 	for _, n := range t.Nodes {
 		if n.Role == config.RoleControlPlane {
 			// talosctl talks to the nodes directly, never through the VIP.
-			endpoints = append(endpoints, pulumi.String(n.IP))
+			endpoints = append(endpoints, pulumi.String(n.IP.String()))
 		} else {
-			workers = append(workers, pulumi.String(n.IP))
+			workers = append(workers, pulumi.String(n.IP.String()))
 		}
-		nodes = append(nodes, pulumi.String(n.IP))
+		nodes = append(nodes, pulumi.String(n.IP.String()))
 	}
 
 	// The first `up` from nothing: nothing in Kubernetes may be declared

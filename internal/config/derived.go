@@ -1,16 +1,19 @@
 package config
 
-import "net/netip"
+import (
+	"fmt"
+	"net/netip"
+)
 
-// Values derived from validated config. Validation has proved that every
-// range and address here parses, so the parse errors are not checked again.
+// Values derived from validated config, the one place each is derived.
 
-// TunnelAddresses returns the two ends of the WireGuard tunnel: the DO
-// gateway takes the first host of network.tunnelCidr, on-prem the second.
+// TunnelAddresses returns the two ends of the WireGuard tunnel, with the
+// tunnel's prefix length: the DO gateway takes the first host of
+// network.tunnelCidr, on-prem the second.
 func (n Network) TunnelAddresses() (gateway, onprem netip.Prefix) {
-	pfx, _ := parsePrefix(n.TunnelCidr)
-	gw := pfx.Addr().Next()
-	return netip.PrefixFrom(gw, pfx.Bits()), netip.PrefixFrom(gw.Next(), pfx.Bits())
+	t := n.TunnelCidr
+	gw := t.Addr().Next()
+	return netip.PrefixFrom(gw, t.Bits()), netip.PrefixFrom(gw.Next(), t.Bits())
 }
 
 // CloudRoutes lists the cloud ranges reachable through the tunnel: the VPC,
@@ -18,14 +21,8 @@ func (n Network) TunnelAddresses() (gateway, onprem netip.Prefix) {
 // tunnel itself. The DOKS service range is left out on purpose: ClusterIPs
 // only exist inside cluster nodes and cannot be reached through a router.
 // The prod stack exports them as onpremRoutes.
-func (n Network) CloudRoutes() []string {
-	return []string{n.VpcCidr, n.DoksPodCidr, n.TunnelCidr}
-}
-
-// LanPrefix is the layer-2 segment of the Talos nodes.
-func (t Talos) LanPrefix() netip.Prefix {
-	pfx, _ := parsePrefix(t.LanCidr)
-	return pfx
+func (n Network) CloudRoutes() []netip.Prefix {
+	return []netip.Prefix{n.VpcCidr, n.DoksPodCidr, n.TunnelCidr}
 }
 
 // ControlPlanes returns the control-plane nodes in config order.
@@ -39,11 +36,30 @@ func (t Talos) ControlPlanes() []TalosNode {
 	return out
 }
 
+// ControlPlaneIPs returns the control-plane nodes' addresses in config order.
+func (t Talos) ControlPlaneIPs() []netip.Addr {
+	var out []netip.Addr
+	for _, n := range t.ControlPlanes() {
+		out = append(out, n.IP)
+	}
+	return out
+}
+
 // IngressAddress is the public failover origin for Cloudflare: the configured
 // talos.ingressAddress, else the on-prem router's public address.
 func (c *Config) IngressAddress() string {
 	if c.Talos.IngressAddress != "" {
 		return c.Talos.IngressAddress
 	}
-	return c.Network.OnpremPublicIP
+	return c.Network.OnpremPublicIP.String()
+}
+
+// Strings renders typed values (ranges, addresses) as text, for resource
+// inputs.
+func Strings[T fmt.Stringer](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = v.String()
+	}
+	return out
 }

@@ -199,19 +199,18 @@ func validateCIRunner(p *problems, d *Doks) {
 	}
 	var allowed []netip.Prefix
 	for _, c := range d.ControlPlaneAllowedCidrs {
-		if pfx, err := netip.ParsePrefix(c); err == nil {
-			allowed = append(allowed, pfx.Masked())
+		if c.IsValid() {
+			allowed = append(allowed, c.Masked())
 		}
 	}
 	for i, c := range r.EgressCidrs {
 		key := fmt.Sprintf("doks.ciRunner.egressCidrs[%d]", i)
-		pfx, err := netip.ParsePrefix(c)
-		if err != nil || !publicIPv4(pfx.Addr()) {
-			p.add(key, c, "a public IPv4 CIDR such as 198.51.100.10/32")
+		if !c.IsValid() || !publicIPv4(c.Addr()) {
+			p.add(key, text(c), "a public IPv4 CIDR such as 198.51.100.10/32")
 			continue
 		}
-		if !coveredBy(pfx.Masked(), allowed) {
-			p.add(key, c, "a range inside doks.controlPlaneAllowedCidrs ("+strings.Join(d.ControlPlaneAllowedCidrs, ", ")+"): the control-plane firewall would refuse the CI runner")
+		if !coveredBy(c.Masked(), allowed) {
+			p.add(key, c.String(), "a range inside doks.controlPlaneAllowedCidrs ("+joinPrefixes(d.ControlPlaneAllowedCidrs)+"): the control-plane firewall would refuse the CI runner")
 		}
 	}
 }

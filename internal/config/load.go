@@ -2,8 +2,12 @@ package config
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"net/netip"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -97,7 +101,7 @@ func LoadFrom(stack string, lookup Lookup) (*Config, error) {
 			p.add(key, unset, "a value: it is required by stack "+stack+" (Pulumi.yaml describes its fields)")
 			continue
 		}
-		if err := decode(raw, targets[key]); err != nil {
+		if err := decode(raw, targets[key]); err != nil && !fieldProblems(&p, key, raw, targets[key]) {
 			p.add(key, raw, "valid "+key+" settings: "+err.Error())
 		}
 	}
@@ -137,6 +141,138 @@ func decode(raw string, target any) error {
 	dec := json.NewDecoder(bytes.NewReader([]byte(raw)))
 	dec.DisallowUnknownFields()
 	return dec.Decode(target)
+}
+
+// fieldProblems explains a value that did not decode into target, field by
+// field: a field target does not have (a misspelt key), a value of the wrong
+// JSON type and a text the field's type refuses (a CIDR or an address that
+// does not parse) each become a problem naming its own key path and value.
+// encoding/json stops at the first error and names no key for the last two.
+// It reports whether it found any; if not, json's own message is used.
+func fieldProblems(p *problems, key, raw string, target any) bool {
+	var v any
+	if json.Unmarshal([]byte(raw), &v) != nil {
+		return false
+	}
+	return walkFields(p, key, v, reflect.TypeOf(target).Elem())
+}
+
+var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+
+// textAllowed says what a text-decoded field takes.
+var textAllowed = map[reflect.Type]string{
+	reflect.TypeFor[netip.Prefix](): "a CIDR such as 10.100.0.0/16",
+	reflect.TypeFor[netip.Addr]():   "an IP address such as 192.168.10.10",
+}
+
+// walkFields checks the decoded JSON value v against the type t it must
+// decode into, adding a problem under key for each mismatch.
+func walkFields(p *problems, key string, v any, t reflect.Type) bool {
+	if v == nil { // null leaves the field unset; validation judges that
+		return false
+	}
+	if reflect.PointerTo(t).Implements(textUnmarshaler) {
+		s, ok := v.(string)
+		if !ok {
+			p.add(key, jsonText(v), "a string: "+textAllowed[t])
+			return true
+		}
+		if err := reflect.New(t).Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s)); err != nil {
+			allowed, known := textAllowed[t]
+			if !known {
+				allowed = err.Error()
+			}
+			p.add(key, s, allowed)
+			return true
+		}
+		return false
+	}
+	mismatch := func(want string) bool {
+		p.add(key, jsonText(v), want)
+		return true
+	}
+	switch t.Kind() {
+	case reflect.String:
+		if _, ok := v.(string); !ok {
+			return mismatch("a string")
+		}
+	case reflect.Bool:
+		if _, ok := v.(bool); !ok {
+			return mismatch("true or false")
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if f, ok := v.(float64); !ok || f != float64(int64(f)) {
+			return mismatch("a whole number")
+		}
+	case reflect.Struct:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return mismatch("an object")
+		}
+		return walkObject(p, key, obj, t)
+	case reflect.Slice:
+		arr, ok := v.([]any)
+		if !ok {
+			return mismatch("a list")
+		}
+		found := false
+		for i, e := range arr {
+			found = walkFields(p, fmt.Sprintf("%s[%d]", key, i), e, t.Elem()) || found
+		}
+		return found
+	case reflect.Map:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return mismatch("an object")
+		}
+		found := false
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
+			found = walkFields(p, key+"."+k, obj[k], t.Elem()) || found
+		}
+		return found
+	case reflect.Pointer:
+		return walkFields(p, key, v, t.Elem())
+	}
+	return false
+}
+
+// walkObject checks a JSON object against a struct: each key must name a
+// field (matched as encoding/json does, ignoring case) and fit its type.
+func walkObject(p *problems, key string, obj map[string]any, t reflect.Type) bool {
+	fields := map[string]reflect.Type{}
+	var names []string
+	for f := range t.Fields() {
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" {
+			name = f.Name
+		}
+		fields[strings.ToLower(name)] = f.Type
+		names = append(names, name)
+	}
+	found := false
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
+		ft, ok := fields[strings.ToLower(k)]
+		if !ok {
+			p.add(key+"."+k, jsonText(obj[k]), "a field of "+key+": "+strings.Join(names, ", "))
+			found = true
+			continue
+		}
+		found = walkFields(p, key+"."+k, obj[k], ft) || found
+	}
+	return found
+}
+
+// jsonText renders a decoded JSON value for a problem: strings as they are,
+// anything else as JSON.
+func jsonText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 // KeysFor returns the non-secret config keys a stack reads.

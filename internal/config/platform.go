@@ -1,5 +1,7 @@
 package config
 
+import "net/netip"
+
 // Platform is the platform layer both clusters run (key "platform"): the
 // observability stack, GitOps, backups, the ingress controller and the
 // security baseline. Both stack files set it; the values differ per cluster.
@@ -126,8 +128,8 @@ type LimitRange struct {
 
 // EgressRule allows TCP to a CIDR on some ports.
 type EgressRule struct {
-	CIDR  string `json:"cidr"`
-	Ports []int  `json:"ports"`
+	CIDR  netip.Prefix `json:"cidr"`
+	Ports []int        `json:"ports"`
 }
 
 // Ingress is the ingress controller in front of the apps.
@@ -136,11 +138,12 @@ type Ingress struct {
 	// LoadBalancerIP is the on-prem address Cilium announces for the
 	// controller (onprem only; DigitalOcean assigns one on DOKS). The on-prem
 	// router forwards TCP 443 of network.onpremPublicIp to it.
-	LoadBalancerIP string `json:"loadBalancerIp"`
+	// The zero address (loadBalancerIp: "") means unset.
+	LoadBalancerIP netip.Addr `json:"loadBalancerIp"`
 	// CloudflareCidrs are Cloudflare's published edge ranges: the only
 	// sources the DO load balancer admits, and the proxies whose
 	// X-Forwarded-For the controller trusts.
-	CloudflareCidrs []string `json:"cloudflareCidrs"`
+	CloudflareCidrs []netip.Prefix `json:"cloudflareCidrs"`
 }
 
 // Probes are the blackbox checks behind the tunnel and failover alerts.

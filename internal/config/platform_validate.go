@@ -240,8 +240,8 @@ func validateApps(p *problems, apps []AppNamespace) {
 		validateQuota(p, key, &a.Quota, &a.Limits)
 		for j, e := range a.Egress {
 			ek := fmt.Sprintf("%s.egress[%d]", key, j)
-			if pfx, err := netip.ParsePrefix(e.CIDR); err != nil || pfx.Masked() != pfx {
-				p.add(ek+".cidr", e.CIDR, "a CIDR with no host bits set, such as 10.100.0.0/16")
+			if !e.CIDR.IsValid() || e.CIDR.Masked() != e.CIDR {
+				p.add(ek+".cidr", text(e.CIDR), "a CIDR with no host bits set, such as 10.100.0.0/16")
 			}
 			if len(e.Ports) == 0 {
 				p.add(ek+".ports", "[]", "at least one TCP port")
@@ -308,21 +308,20 @@ func validateIngress(p *problems, c *Config) {
 	}
 	switch c.ClusterKind() {
 	case ClusterDOKS:
-		if in.LoadBalancerIP != "" {
-			p.add(k+"loadBalancerIp", in.LoadBalancerIP, `"" on DOKS: DigitalOcean assigns the load balancer address`)
+		if in.LoadBalancerIP.IsValid() {
+			p.add(k+"loadBalancerIp", in.LoadBalancerIP.String(), `"" on DOKS: DigitalOcean assigns the load balancer address`)
 		}
 	case ClusterTalos:
-		ip, err := netip.ParseAddr(in.LoadBalancerIP)
-		onprem, msg := parsePrefix(c.Network.OnpremCidr)
-		taken := map[string]bool{c.Talos.Vip: true, c.Talos.Gateway: true}
+		ip, onprem := in.LoadBalancerIP, c.Network.OnpremCidr
+		taken := map[netip.Addr]bool{c.Talos.Vip: true, c.Talos.Gateway: true}
 		for _, n := range c.Talos.Nodes {
 			taken[n.IP] = true
 		}
 		switch {
-		case err != nil || !ip.Is4() || msg != "" || !onprem.Contains(ip):
-			p.add(k+"loadBalancerIp", in.LoadBalancerIP, "a free IPv4 address inside network.onpremCidr ("+c.Network.OnpremCidr+") that Cilium announces for the ingress")
-		case taken[in.LoadBalancerIP]:
-			p.add(k+"loadBalancerIp", in.LoadBalancerIP, "an address not used by a node, the control-plane VIP or the gateway")
+		case !ip.Is4() || prefixProblem(onprem) != "" || !onprem.Contains(ip):
+			p.add(k+"loadBalancerIp", text(ip), "a free IPv4 address inside network.onpremCidr ("+text(onprem)+") that Cilium announces for the ingress")
+		case taken[ip]:
+			p.add(k+"loadBalancerIp", ip.String(), "an address not used by a node, the control-plane VIP or the gateway")
 		}
 	}
 	if len(in.CloudflareCidrs) == 0 {
@@ -337,7 +336,7 @@ func validateIngress(p *problems, c *Config) {
 func validateProbes(p *problems, c *Config) {
 	const k = "platform.probes."
 	n := c.Network
-	far := map[string][]string{
+	far := map[string][]netip.Prefix{
 		StackProd:   {n.OnpremCidr, n.TunnelCidr, n.TalosPodCidr, n.TalosServiceCidr},
 		StackOnprem: {n.VpcCidr, n.TunnelCidr, n.DoksPodCidr, n.DoksServiceCidr},
 	}[c.Stack]
@@ -361,12 +360,12 @@ func validateProbes(p *problems, c *Config) {
 		}
 		inFar := false
 		for _, cidr := range far {
-			if pfx, msg := parsePrefix(cidr); msg == "" && pfx.Contains(ip) {
+			if cidr.Contains(ip) {
 				inFar = true
 			}
 		}
 		if !inFar {
-			p.add(key, t, "an address on the far side of the tunnel ("+strings.Join(far, ", ")+")")
+			p.add(key, t, "an address on the far side of the tunnel ("+joinPrefixes(far)+")")
 		}
 	}
 	if len(c.Platform.Probes.Origins) == 0 {

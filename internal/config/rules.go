@@ -72,17 +72,38 @@ func validEmail(s string) bool {
 
 func validWireguardPublicKey(s string) bool { return wgkey.Valid(s) == nil }
 
-// parsePrefix parses a CIDR that must be given in its canonical masked form.
-func parsePrefix(s string) (netip.Prefix, string) {
-	p, err := netip.ParsePrefix(s)
-	if err != nil {
-		return netip.Prefix{}, "an IPv4 CIDR such as 10.100.0.0/16"
+// prefixProblem says what an address-plan range must be when p is not an
+// IPv4 CIDR in canonical form (parsing, at load, accepts both IPv6 and host
+// bits), or returns "".
+func prefixProblem(p netip.Prefix) string {
+	switch {
+	case !p.IsValid():
+		return "an IPv4 CIDR such as 10.100.0.0/16"
+	case !p.Addr().Is4():
+		return "an IPv4 CIDR (IPv6 is not supported by this address plan)"
+	case p.Masked() != p:
+		return "a CIDR with no host bits set, such as " + p.Masked().String()
 	}
-	if !p.Addr().Is4() {
-		return netip.Prefix{}, "an IPv4 CIDR (IPv6 is not supported by this address plan)"
+	return ""
+}
+
+// text renders an address or a range as the config gave it: "" when unset
+// (netip's String says "invalid IP" or "invalid Prefix" for the zero value).
+func text[T interface {
+	IsValid() bool
+	String() string
+}](v T) string {
+	if !v.IsValid() {
+		return ""
 	}
-	if p.Masked() != p {
-		return netip.Prefix{}, "a CIDR with no host bits set, such as " + p.Masked().String()
+	return v.String()
+}
+
+// joinPrefixes lists ranges for a message.
+func joinPrefixes(ps []netip.Prefix) string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = text(p)
 	}
-	return p, ""
+	return strings.Join(out, ", ")
 }

@@ -3,6 +3,8 @@
 // Pulumi config: components receive the validated structs.
 package config
 
+import "net/netip"
+
 // Project is the Pulumi project name; config keys are namespaced with it.
 const Project = "hybrid-platform"
 
@@ -49,19 +51,24 @@ type Config struct {
 
 // Network is the address plan shared by both stacks. Both stack files carry
 // the same plan so that each stack can check every range against every other.
+//
+// Ranges and addresses are parsed once, when the config is read (netip types
+// unmarshal from text); validation then checks what parsing cannot (IPv4,
+// canonical, private, no overlap), so the rest of the program uses them as
+// they are.
 type Network struct {
-	Region           string `json:"region"`
-	VpcCidr          string `json:"vpcCidr"`
-	DoksPodCidr      string `json:"doksPodCidr"`
-	DoksServiceCidr  string `json:"doksServiceCidr"`
-	TunnelCidr       string `json:"tunnelCidr"`
-	OnpremCidr       string `json:"onpremCidr"`
-	TalosPodCidr     string `json:"talosPodCidr"`
-	TalosServiceCidr string `json:"talosServiceCidr"`
+	Region           string       `json:"region"`
+	VpcCidr          netip.Prefix `json:"vpcCidr"`
+	DoksPodCidr      netip.Prefix `json:"doksPodCidr"`
+	DoksServiceCidr  netip.Prefix `json:"doksServiceCidr"`
+	TunnelCidr       netip.Prefix `json:"tunnelCidr"`
+	OnpremCidr       netip.Prefix `json:"onpremCidr"`
+	TalosPodCidr     netip.Prefix `json:"talosPodCidr"`
+	TalosServiceCidr netip.Prefix `json:"talosServiceCidr"`
 	// OnpremPublicIP is the on-prem router's public address: the WireGuard peer
 	// endpoint and the only source allowed to reach the gateway's UDP port.
-	OnpremPublicIP string `json:"onpremPublicIp"`
-	WireguardPort  int    `json:"wireguardPort"`
+	OnpremPublicIP netip.Addr `json:"onpremPublicIp"`
+	WireguardPort  int        `json:"wireguardPort"`
 	// OnpremWireguardPublicKey is the on-prem peer's public key (not secret).
 	// prod needs it before the onprem stack exists.
 	OnpremWireguardPublicKey string `json:"onpremWireguardPublicKey"`
@@ -69,24 +76,24 @@ type Network struct {
 
 // Gateway is the WireGuard gateway Droplet in the DO VPC.
 type Gateway struct {
-	Size            string   `json:"size"`
-	Image           string   `json:"image"`
-	SSHAllowedCidrs []string `json:"sshAllowedCidrs"`
-	SSHKeyIDs       []string `json:"sshKeyIds"`
+	Size            string         `json:"size"`
+	Image           string         `json:"image"`
+	SSHAllowedCidrs []netip.Prefix `json:"sshAllowedCidrs"`
+	SSHKeyIDs       []string       `json:"sshKeyIds"`
 }
 
 // Doks is the DigitalOcean Kubernetes cluster.
 type Doks struct {
 	// KubernetesMinor is the Kubernetes minor line, such as "1.35". The
 	// program resolves it at each run to the newest DOKS slug of that line.
-	KubernetesMinor          string     `json:"kubernetesMinor"`
-	HA                       bool       `json:"ha"`
-	AutoUpgrade              bool       `json:"autoUpgrade"`
-	SurgeUpgrade             bool       `json:"surgeUpgrade"`
-	Maintenance              DayTime    `json:"maintenance"`
-	ControlPlaneAllowedCidrs []string   `json:"controlPlaneAllowedCidrs"`
-	NodePool                 NodePool   `json:"nodePool"`
-	ExtraPools               []NodePool `json:"extraPools"`
+	KubernetesMinor          string         `json:"kubernetesMinor"`
+	HA                       bool           `json:"ha"`
+	AutoUpgrade              bool           `json:"autoUpgrade"`
+	SurgeUpgrade             bool           `json:"surgeUpgrade"`
+	Maintenance              DayTime        `json:"maintenance"`
+	ControlPlaneAllowedCidrs []netip.Prefix `json:"controlPlaneAllowedCidrs"`
+	NodePool                 NodePool       `json:"nodePool"`
+	ExtraPools               []NodePool     `json:"extraPools"`
 	// CIRunner is where the CI jobs that talk to the cluster run: its egress
 	// must be admitted by ControlPlaneAllowedCidrs (see digitalocean.go).
 	CIRunner CIRunner `json:"ciRunner"`
@@ -97,7 +104,7 @@ type CIRunner struct {
 	// Labels are the workflow's runs-on labels, in order.
 	Labels []string `json:"labels"`
 	// EgressCidrs are the addresses the runner's traffic leaves from.
-	EgressCidrs []string `json:"egressCidrs"`
+	EgressCidrs []netip.Prefix `json:"egressCidrs"`
 }
 
 // DayTime is a weekly maintenance window start.
@@ -166,12 +173,12 @@ type Talos struct {
 	KubernetesVersion string `json:"kubernetesVersion"`
 	// LanCidr is the layer-2 segment the nodes, the VIP and the gateway share
 	// (inside network.onpremCidr); node addresses get its prefix length.
-	LanCidr string `json:"lanCidr"`
+	LanCidr netip.Prefix `json:"lanCidr"`
 	// Vip is the control-plane virtual IP: the Kubernetes API endpoint.
-	Vip          string   `json:"vip"`
-	InstallImage string   `json:"installImage"`
-	Gateway      string   `json:"gateway"`
-	Nameservers  []string `json:"nameservers"`
+	Vip          netip.Addr   `json:"vip"`
+	InstallImage string       `json:"installImage"`
+	Gateway      netip.Addr   `json:"gateway"`
+	Nameservers  []netip.Addr `json:"nameservers"`
 	// WireguardNode names the node that carries the wg0 tunnel to the DO
 	// gateway; the other nodes route the DO ranges through it.
 	WireguardNode string `json:"wireguardNode"`
@@ -184,7 +191,7 @@ type Talos struct {
 // TalosNode is one machine of the Talos cluster.
 type TalosNode struct {
 	Name        string            `json:"name"`
-	IP          string            `json:"ip"`
+	IP          netip.Addr        `json:"ip"`
 	Role        string            `json:"role"`
 	InstallDisk string            `json:"installDisk"`
 	Interface   string            `json:"interface"`

@@ -42,26 +42,10 @@ func validate(c *Config) problems {
 }
 
 // AddressPlan returns the named ranges of the address plan in a fixed order.
-// Validation has proved that they parse and do not overlap.
+// Validation has proved that they are IPv4, canonical, private and do not
+// overlap.
 func (n Network) AddressPlan() []NamedPrefix {
-	var out []NamedPrefix
-	for _, r := range n.ranges() {
-		pfx, _ := parsePrefix(r.value)
-		out = append(out, NamedPrefix{Key: r.key, Prefix: pfx})
-	}
-	return out
-}
-
-// NamedPrefix is one range of the address plan with its config key.
-type NamedPrefix struct {
-	Key    string
-	Prefix netip.Prefix
-}
-
-type namedRange struct{ key, value string }
-
-func (n Network) ranges() []namedRange {
-	return []namedRange{
+	return []NamedPrefix{
 		{"vpcCidr", n.VpcCidr},
 		{"doksPodCidr", n.DoksPodCidr},
 		{"doksServiceCidr", n.DoksServiceCidr},
@@ -72,45 +56,45 @@ func (n Network) ranges() []namedRange {
 	}
 }
 
+// NamedPrefix is one range of the address plan with its config key.
+type NamedPrefix struct {
+	Key    string
+	Prefix netip.Prefix
+}
+
 func validateNetwork(p *problems, c *Config) {
 	n := c.Network
 	if !oneOf(n.Region, doRegions) {
 		p.add("network.region", n.Region, "a DigitalOcean region: "+list(doRegions))
 	}
-	type parsed struct {
-		key string
-		pfx netip.Prefix
-	}
-	var ok []parsed
-	for _, r := range n.ranges() {
-		pfx, msg := parsePrefix(r.value)
-		if msg != "" {
-			p.add("network."+r.key, r.value, msg)
+	var ok []NamedPrefix
+	for _, r := range n.AddressPlan() {
+		if msg := prefixProblem(r.Prefix); msg != "" {
+			p.add("network."+r.Key, text(r.Prefix), msg)
 			continue
 		}
-		if !pfx.Addr().IsPrivate() {
-			p.add("network."+r.key, r.value, "a private (RFC 1918) range")
+		if !r.Prefix.Addr().IsPrivate() {
+			p.add("network."+r.Key, r.Prefix.String(), "a private (RFC 1918) range")
 			continue
 		}
-		ok = append(ok, parsed{r.key, pfx})
+		ok = append(ok, r)
 	}
 	for i := range ok {
 		for j := i + 1; j < len(ok); j++ {
-			if ok[i].pfx.Overlaps(ok[j].pfx) {
-				p.add("network."+ok[j].key, ok[j].pfx.String(),
-					fmt.Sprintf("a range that does not overlap network.%s (%s)", ok[i].key, ok[i].pfx))
+			if ok[i].Prefix.Overlaps(ok[j].Prefix) {
+				p.add("network."+ok[j].Key, ok[j].Prefix.String(),
+					fmt.Sprintf("a range that does not overlap network.%s (%s)", ok[i].Key, ok[i].Prefix))
 			}
 		}
 	}
-	if vpc, msg := parsePrefix(n.VpcCidr); msg == "" && (vpc.Bits() < 16 || vpc.Bits() > 28) {
-		p.add("network.vpcCidr", n.VpcCidr, "a prefix between /16 and /28 (DigitalOcean VPC limits)")
+	if vpc := n.VpcCidr; prefixProblem(vpc) == "" && (vpc.Bits() < 16 || vpc.Bits() > 28) {
+		p.add("network.vpcCidr", vpc.String(), "a prefix between /16 and /28 (DigitalOcean VPC limits)")
 	}
-	if t, msg := parsePrefix(n.TunnelCidr); msg == "" && t.Bits() > 30 {
-		p.add("network.tunnelCidr", n.TunnelCidr, "a prefix of /30 or larger: it holds the gateway and on-prem tunnel addresses")
+	if t := n.TunnelCidr; prefixProblem(t) == "" && t.Bits() > 30 {
+		p.add("network.tunnelCidr", t.String(), "a prefix of /30 or larger: it holds the gateway and on-prem tunnel addresses")
 	}
-	ip, err := netip.ParseAddr(n.OnpremPublicIP)
-	if err != nil || !ip.Is4() || ip.IsPrivate() || ip.IsLoopback() || ip.IsUnspecified() {
-		p.add("network.onpremPublicIp", n.OnpremPublicIP, "the public IPv4 address of the on-prem WireGuard endpoint")
+	if ip := n.OnpremPublicIP; !ip.Is4() || ip.IsPrivate() || ip.IsLoopback() || ip.IsUnspecified() {
+		p.add("network.onpremPublicIp", text(ip), "the public IPv4 address of the on-prem WireGuard endpoint")
 	}
 	if n.WireguardPort < 1 || n.WireguardPort > 65535 {
 		p.addf("network.wireguardPort", n.WireguardPort, "a UDP port from 1 to 65535 (WireGuard's default is 51820)")
@@ -120,10 +104,11 @@ func validateNetwork(p *problems, c *Config) {
 	}
 }
 
-func validateCidrList(p *problems, key string, cidrs []string) {
+// validateCidrList refuses unset entries (""); each entry parsed at load.
+func validateCidrList(p *problems, key string, cidrs []netip.Prefix) {
 	for i, c := range cidrs {
-		if _, err := netip.ParsePrefix(c); err != nil {
-			p.add(fmt.Sprintf("%s[%d]", key, i), c, "a CIDR such as 203.0.113.0/24")
+		if !c.IsValid() {
+			p.add(fmt.Sprintf("%s[%d]", key, i), "", "a CIDR such as 203.0.113.0/24")
 		}
 	}
 }
@@ -250,8 +235,8 @@ func validateSpaces(p *problems, s *Spaces) {
 }
 
 func validateTalos(p *problems, t *Talos, n Network) {
-	onprem, msg := parsePrefix(n.OnpremCidr)
-	inOnprem := func(a netip.Addr) bool { return msg == "" && onprem.Contains(a) }
+	onprem, onpremOK := n.OnpremCidr, prefixProblem(n.OnpremCidr) == ""
+	inOnprem := func(a netip.Addr) bool { return onpremOK && onprem.Contains(a) }
 	if !dnsLabelRe.MatchString(t.ClusterName) {
 		p.add("talos.clusterName", t.ClusterName, "a lowercase DNS label such as onprem")
 	}
@@ -267,30 +252,31 @@ func validateTalos(p *problems, t *Talos, n Network) {
 	} else if !strings.Contains(t.InstallImage, "@") && !strings.HasSuffix(t.InstallImage, ":"+t.TalosVersion) {
 		p.add("talos.installImage", t.InstallImage, "an installer tagged with talos.talosVersion ("+t.TalosVersion+") or pinned by digest: a different tag installs another Talos release")
 	}
-	lan, lanMsg := parsePrefix(t.LanCidr)
+	lan := t.LanCidr
+	lanMsg := prefixProblem(lan)
 	lanOK := lanMsg == ""
 	switch {
 	case !lanOK:
-		p.add("talos.lanCidr", t.LanCidr, lanMsg)
-	case msg == "" && (!onprem.Contains(lan.Addr()) || lan.Bits() < onprem.Bits()):
-		p.add("talos.lanCidr", t.LanCidr, "the nodes' layer-2 segment, inside network.onpremCidr ("+n.OnpremCidr+")")
+		p.add("talos.lanCidr", text(lan), lanMsg)
+	case onpremOK && (!onprem.Contains(lan.Addr()) || lan.Bits() < onprem.Bits()):
+		p.add("talos.lanCidr", lan.String(), "the nodes' layer-2 segment, inside network.onpremCidr ("+onprem.String()+")")
 		lanOK = false
 	}
 	// Without a usable lanCidr, addresses are only checked against onpremCidr.
 	inLan := func(a netip.Addr) bool { return !lanOK || lan.Contains(a) }
-	vip, err := netip.ParseAddr(t.Vip)
+	vip := t.Vip
 	switch {
-	case err != nil || !inOnprem(vip):
-		p.add("talos.vip", t.Vip, "an IPv4 address inside network.onpremCidr ("+n.OnpremCidr+")")
+	case !inOnprem(vip):
+		p.add("talos.vip", text(vip), "an IPv4 address inside network.onpremCidr ("+text(onprem)+")")
 	case !inLan(vip):
-		p.add("talos.vip", t.Vip, "an address inside talos.lanCidr ("+t.LanCidr+"): the VIP moves between control-plane nodes on one layer-2 segment")
+		p.add("talos.vip", vip.String(), "an address inside talos.lanCidr ("+lan.String()+"): the VIP moves between control-plane nodes on one layer-2 segment")
 	}
-	if gw, err := netip.ParseAddr(t.Gateway); err != nil || !inOnprem(gw) || !inLan(gw) {
-		p.add("talos.gateway", t.Gateway, "the on-prem default gateway, an IPv4 address inside talos.lanCidr ("+t.LanCidr+")")
+	if gw := t.Gateway; !inOnprem(gw) || !inLan(gw) {
+		p.add("talos.gateway", text(gw), "the on-prem default gateway, an IPv4 address inside talos.lanCidr ("+text(lan)+")")
 	}
 	for i, ns := range t.Nameservers {
-		if _, err := netip.ParseAddr(ns); err != nil {
-			p.add(fmt.Sprintf("talos.nameservers[%d]", i), ns, "an IP address")
+		if !ns.IsValid() {
+			p.add(fmt.Sprintf("talos.nameservers[%d]", i), "", "an IP address")
 		}
 	}
 	controlPlanes := 0
@@ -303,18 +289,18 @@ func validateTalos(p *problems, t *Talos, n Network) {
 			p.add(key+".name", node.Name, "a node name not used by another node")
 		}
 		names[node.Name] = true
-		ip, err := netip.ParseAddr(node.IP)
+		ip := node.IP
 		switch {
-		case err != nil || !ip.Is4():
-			p.add(key+".ip", node.IP, "an IPv4 address")
+		case !ip.Is4():
+			p.add(key+".ip", text(ip), "an IPv4 address")
 		case !inOnprem(ip):
-			p.add(key+".ip", node.IP, "an address inside network.onpremCidr ("+n.OnpremCidr+")")
+			p.add(key+".ip", ip.String(), "an address inside network.onpremCidr ("+text(onprem)+")")
 		case !inLan(ip):
-			p.add(key+".ip", node.IP, "an address inside talos.lanCidr ("+t.LanCidr+"), the segment the VIP and the gateway are on")
+			p.add(key+".ip", ip.String(), "an address inside talos.lanCidr ("+lan.String()+"), the segment the VIP and the gateway are on")
 		case ips[ip]:
-			p.add(key+".ip", node.IP, "an address not used by another node")
+			p.add(key+".ip", ip.String(), "an address not used by another node")
 		case ip == vip:
-			p.add(key+".ip", node.IP, "an address other than talos.vip, which floats between control-plane nodes")
+			p.add(key+".ip", ip.String(), "an address other than talos.vip, which floats between control-plane nodes")
 		}
 		ips[ip] = true
 		switch node.Role {

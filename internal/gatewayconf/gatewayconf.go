@@ -68,29 +68,22 @@ type Config struct {
 	Keepalive int
 }
 
-// New derives the gateway's configuration from the address plan. gateway
-// and onprem are the two ends' tunnel addresses (network.TunnelAddresses).
-func New(n config.Network, privateKey string, gateway, onprem netip.Addr) (Config, error) {
-	tunnel, err := netip.ParsePrefix(n.TunnelCidr)
-	if err != nil {
-		return Config{}, fmt.Errorf("gatewayconf: network.tunnelCidr: %w", err)
-	}
-	public, err := netip.ParseAddr(n.OnpremPublicIP)
-	if err != nil {
-		return Config{}, fmt.Errorf("gatewayconf: network.onpremPublicIp: %w", err)
-	}
+// New derives the gateway's configuration from the validated address plan;
+// the tunnel addresses are config.Network.TunnelAddresses.
+func New(n config.Network, privateKey string) Config {
+	gateway, onprem := n.TunnelAddresses()
 	return Config{
 		PrivateKey:     privateKey,
-		Address:        netip.PrefixFrom(gateway, tunnel.Bits()).String(),
+		Address:        gateway.String(),
 		ListenPort:     n.WireguardPort,
 		PeerPublicKey:  n.OnpremWireguardPublicKey,
-		PeerEndpoint:   netip.AddrPortFrom(public, uint16(n.WireguardPort)).String(),
-		PeerAllowedIPs: []string{n.OnpremCidr, netip.PrefixFrom(onprem, 32).String()},
-		VpcRange:       n.VpcCidr,
-		PodRange:       n.DoksPodCidr,
-		Onprem:         n.OnpremCidr,
+		PeerEndpoint:   netip.AddrPortFrom(n.OnpremPublicIP, uint16(n.WireguardPort)).String(),
+		PeerAllowedIPs: []string{n.OnpremCidr.String(), netip.PrefixFrom(onprem.Addr(), 32).String()},
+		VpcRange:       n.VpcCidr.String(),
+		PodRange:       n.DoksPodCidr.String(),
+		Onprem:         n.OnpremCidr.String(),
 		Keepalive:      25,
-	}, nil
+	}
 }
 
 // CloudRoutes lists the cloud ranges the gateway advertises to on-prem
@@ -102,7 +95,7 @@ func New(n config.Network, privateKey string, gateway, onprem netip.Addr) (Confi
 // left out on purpose: ClusterIPs only exist inside cluster nodes and cannot
 // be reached through a router.
 // The list itself has one owner, config.Network.CloudRoutes.
-func CloudRoutes(n config.Network) []string { return n.CloudRoutes() }
+func CloudRoutes(n config.Network) []netip.Prefix { return n.CloudRoutes() }
 
 // PreUp refuses to bring the tunnel up unless VPCInterface carries the VPC
 // range: every rule below names that interface.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,11 +54,10 @@ func (c *Cluster) start(ctx context.Context, o Options) error {
 		return err
 	}
 	c.Endpoint = fmt.Sprintf("https://127.0.0.1:%d", port)
-	svcNet, err := netip.ParsePrefix(c.serviceCidr)
-	if err != nil {
-		return fmt.Errorf("service CIDR %q: %w", c.serviceCidr, err)
+	if !c.serviceCidr.IsValid() {
+		return fmt.Errorf("stack %s: no service CIDR in the address plan", c.Stack)
 	}
-	kubeSvcIP := svcNet.Masked().Addr().Next() // the `kubernetes` Service's address
+	kubeSvcIP := c.serviceCidr.Masked().Addr().Next() // the `kubernetes` Service's address
 
 	ca, err := newAuthority(dir, "ca")
 	if err != nil {
@@ -124,7 +122,7 @@ func (c *Cluster) start(ctx context.Context, o Options) error {
 		"--client-ca-file=" + ca.CertFile,
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--service-account-key-file=" + saPub, "--service-account-signing-key-file=" + saKey,
-		"--service-cluster-ip-range=" + c.serviceCidr,
+		"--service-cluster-ip-range=" + c.serviceCidr.String(),
 		"--authorization-mode=Node,RBAC",
 		"--enable-admission-plugins=NodeRestriction",
 		// Privileged pods are allowed by the API server; Pod Security admission
@@ -183,7 +181,7 @@ func (c *Cluster) start(ctx context.Context, o Options) error {
 			"--use-service-account-credentials=true",
 			"--service-account-private-key-file="+saKey, "--root-ca-file="+ca.CertFile,
 			"--cluster-signing-cert-file="+ca.CertFile, "--cluster-signing-key-file="+ca.KeyFile,
-			"--service-cluster-ip-range="+c.serviceCidr)...); err != nil {
+			"--service-cluster-ip-range="+c.serviceCidr.String())...); err != nil {
 		return err
 	}
 	if c.sched, err = startProc(dir, "kube-scheduler", o.Bin.Scheduler,
@@ -243,7 +241,7 @@ func (c *Cluster) startKwok(dir, bin, kubeconfigPath string) error {
 	c.kwok, err = startProc(dir, "kwok", bin, append(stageArgs,
 		"--kubeconfig="+kubeconfigPath,
 		"--manage-nodes-with-annotation-selector="+kwokNodeAnnotation+"=fake",
-		"--cidr="+c.podCidr,
+		"--cidr="+c.podCidr.String(),
 		"--node-lease-duration-seconds=40")...)
 	return err
 }

@@ -122,7 +122,7 @@ func TestReadCRDsRefusesOtherObjects(t *testing.T) {
 
 func TestDOKSNodesFromConfig(t *testing.T) {
 	sc := &stackConfig{}
-	sc.Network.VpcCidr, sc.Network.Region = "10.100.0.0/16", "nyc3"
+	sc.Network.VpcCidr, sc.Network.Region = netip.MustParsePrefix("10.100.0.0/16"), "nyc3"
 	sc.Doks.KubernetesMinor = "1.35"
 	sc.Doks.NodePool.Name, sc.Doks.NodePool.Size, sc.Doks.NodePool.MinNodes = "default", "s-4vcpu-8gb", 2
 	sc.Doks.NodePool.Labels = map[string]string{"workload": "general"}
@@ -137,7 +137,7 @@ func TestDOKSNodesFromConfig(t *testing.T) {
 
 	for name, broken := range map[string]func(*stackConfig){
 		"pool without a name": func(s *stackConfig) { s.Doks.NodePool.Name = "" },
-		"bad VPC range":       func(s *stackConfig) { s.Network.VpcCidr = "10.100.0.0/99" },
+		"no VPC range":        func(s *stackConfig) { s.Network.VpcCidr = netip.Prefix{} },
 	} {
 		c := *sc
 		broken(&c)

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,10 +96,11 @@ type Cluster struct {
 	Nodes               []Node
 	Client              *Client
 
-	log                          io.Writer
-	apiserver, kcm, sched, kwok  *proc
-	podCidr, serviceCidr, prefix string
-	etcd, kwokStages             string
+	log                         io.Writer
+	apiserver, kcm, sched, kwok *proc
+	podCidr, serviceCidr        netip.Prefix
+	prefix                      string
+	etcd, kwokStages            string
 }
 
 // Start runs the control plane: etcd, then both API servers, then their

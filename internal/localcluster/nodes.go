@@ -3,7 +3,6 @@ package localcluster
 import (
 	"encoding/json"
 	"fmt"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -88,9 +87,9 @@ func doksNodes(sc *stackConfig) ([]Node, error) {
 	if sc.Doks.NodePool.Name == "" {
 		return nil, fmt.Errorf("%s:doks.nodePool has no name", config.Project)
 	}
-	vpc, err := netip.ParsePrefix(sc.Network.VpcCidr)
-	if err != nil {
-		return nil, fmt.Errorf("%s:network.vpcCidr: %w", config.Project, err)
+	vpc := sc.Network.VpcCidr
+	if !vpc.IsValid() {
+		return nil, fmt.Errorf("%s:network.vpcCidr is not set", config.Project)
 	}
 	ip := vpc.Masked().Addr()
 	for range 10 { // the first addresses of a VPC are the gateway's and DO's
@@ -151,7 +150,7 @@ func talosNodes(sc *stackConfig) ([]Node, error) {
 		for k, v := range m.Labels {
 			labels[k] = v
 		}
-		n := Node{Name: m.Name, Role: m.Role, InternalIP: m.IP, Labels: labels}
+		n := Node{Name: m.Name, Role: m.Role, InternalIP: m.IP.String(), Labels: labels}
 		if m.Role == config.RoleControlPlane {
 			labels["node-role.kubernetes.io/control-plane"] = ""
 			n.Taints = []Taint{{Key: "node-role.kubernetes.io/control-plane", Effect: "NoSchedule"}}

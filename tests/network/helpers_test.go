@@ -10,7 +10,6 @@ package network
 
 import (
 	"encoding/json"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,7 +36,7 @@ func prodNetwork(t *testing.T) config.Network {
 	require.NoError(t, err)
 	var n config.Network
 	require.NoError(t, json.Unmarshal(js, &n))
-	require.NotEmpty(t, n.VpcCidr)
+	require.True(t, n.VpcCidr.IsValid())
 	return n
 }
 
@@ -57,11 +56,7 @@ func keyPair(t *testing.T) (private, public string) {
 // with the given keys.
 func gateway(t *testing.T, n config.Network, privateKey string) gatewayconf.Config {
 	t.Helper()
-	tunnel := netip.MustParsePrefix(n.TunnelCidr)
-	gw := tunnel.Masked().Addr().Next()
-	c, err := gatewayconf.New(n, privateKey, gw, gw.Next())
-	require.NoError(t, err)
-	return c
+	return gatewayconf.New(n, privateKey)
 }
 
 // tool finds a required binary; a missing one fails the test.

@@ -163,8 +163,8 @@ func (l *lab) tunnel(gwConf string, onpremPrivate, gwPublicKey string, n config.
 }
 
 func tunnelAddrs(n config.Network) (gw, onprem netip.Addr) {
-	gw = netip.MustParsePrefix(n.TunnelCidr).Masked().Addr().Next()
-	return gw, gw.Next()
+	g, o := n.TunnelAddresses()
+	return g.Addr(), o.Addr()
 }
 
 // counter adds a counting rule (raw PREROUTING: every packet that arrives,
@@ -208,7 +208,7 @@ func pathFindings(t *testing.T, gwConf string, n config.Network, onpremPrivate, 
 	// Every advertised range is routed by the gateway through the VPC
 	// interface or the tunnel: the kernel's own lookup.
 	for _, r := range gatewayconf.CloudRoutes(n) {
-		addr := netip.MustParsePrefix(r).Masked().Addr().Next().Next()
+		addr := r.Addr().Next().Next()
 		out := l.run("gw", "ip", "-4", "route", "get", addr.String())
 		find(strings.Contains(out, " dev "+gatewayconf.VPCInterface+" ") || strings.Contains(out, " dev "+l.prefix+"g "),
 			"advertised range %s: the gateway routes %s %s", r, addr, strings.TrimSpace(out))
@@ -217,7 +217,7 @@ func pathFindings(t *testing.T, gwConf string, n config.Network, onpremPrivate, 
 	toVPC := l.counter("vpc", "lan-to-vpc", "-s", gwVPC, "-d", vpcHost, "-p", "tcp", "--dport", "5432", "--syn")
 	toVPCBigMSS := l.counter("vpc", "lan-to-vpc-mss", "-d", vpcHost, "-p", "tcp", "--syn", "-m", "tcpmss", "--mss", strconv.Itoa(gatewayconf.ClampedMSS+1)+":65535")
 	toPod := l.counter("vpc", "lan-to-pod", "-s", gwVPC, "-d", podIP, "-p", "tcp", "--dport", "8080", "--syn")
-	podLeak := l.counter("inet", "pod-range-on-internet", "-d", n.DoksPodCidr)
+	podLeak := l.counter("inet", "pod-range-on-internet", "-d", n.DoksPodCidr.String())
 	exit := l.counter("inet", "internet-exit", "-d", internetIP, "-p", "tcp", "--dport", "443")
 	fromPod := l.counter("onprem", "pod-to-lan", "-s", gwTunnel.String(), "-d", lanHost, "-p", "tcp", "--dport", "9", "--syn")
 	fromPodBigMSS := l.counter("onprem", "pod-to-lan-mss", "-d", lanHost, "-p", "tcp", "--syn", "-m", "tcpmss", "--mss", strconv.Itoa(gatewayconf.ClampedMSS+1)+":65535")
@@ -288,7 +288,7 @@ func TestGatewayPathChecksBite(t *testing.T) {
 	findings := strings.Join(pathFindings(t, old, n, onpremPriv, gwPub), "\n")
 	t.Log(findings)
 	for _, want := range []string{
-		"advertised range " + n.DoksPodCidr,
+		"advertised range " + n.DoksPodCidr.String(),
 		"no clamp",
 		"no SYN from the gateway's VPC address arrived at the pod",
 		"left through the public interface",

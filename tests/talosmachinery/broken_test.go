@@ -53,7 +53,7 @@ var brokenPatches = []struct {
 		wantErr: "cannot unmarshal !!str `25` into time.Duration"},
 	{name: "VIP on a worker", node: "worker-1",
 		edit: extra(func(s *stack) string {
-			return "machine:\n  network:\n    interfaces:\n      - interface: eno1\n        vip:\n          ip: " + s.in.Talos.Vip + "\n"
+			return "machine:\n  network:\n    interfaces:\n      - interface: eno1\n        vip:\n          ip: " + s.in.Talos.Vip.String() + "\n"
 		}),
 		wantErr: "virtual (shared) IP is not allowed on non-controlplane nodes"},
 	{name: "unknown key", node: "cp-2", edit: replace("nodeLabels:", "nodeLabelz:"),

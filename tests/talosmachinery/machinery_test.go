@@ -24,7 +24,6 @@ package talosmachinery
 import (
 	"encoding/json"
 	"fmt"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -131,10 +130,7 @@ func load(t *testing.T, values map[string]any) (*stack, error) {
 	gateway, onprem := cfg.Network.TunnelAddresses()
 	gatewayKey, err := wgkey.PublicKey(standIn(t, "wireguardGatewayPrivateKey"))
 	require.NoError(t, err)
-	var routes []netip.Prefix
-	for _, r := range cfg.Network.CloudRoutes() {
-		routes = append(routes, netip.MustParsePrefix(r))
-	}
+	routes := cfg.Network.CloudRoutes()
 	return &stack{
 		cfg: cfg,
 		in: machineconfig.Input{

@@ -23,7 +23,7 @@ func TestEveryNodeMachineConfigPassesTalos(t *testing.T) {
 
 			assert.Equal(t, n.Role, p.Machine().Type().String())
 			assert.Equal(t, tc.ClusterName, p.Cluster().Name())
-			assert.Equal(t, "https://"+tc.Vip+":6443", p.Cluster().Endpoint().String(), "the API on the VIP")
+			assert.Equal(t, "https://"+tc.Vip.String()+":6443", p.Cluster().Endpoint().String(), "the API on the VIP")
 			assert.Equal(t, "ghcr.io/siderolabs/kubelet:v"+tc.KubernetesVersion, p.Machine().Kubelet().Image(),
 				"the base config pins the program's Kubernetes version")
 			require.NotNil(t, p.NetworkHostnameConfig())
@@ -41,7 +41,7 @@ func TestEveryNodeMachineConfigPassesTalos(t *testing.T) {
 				case n.Interface:
 					if n.Role == config.RoleControlPlane {
 						require.NotNil(t, d.VIPConfig(), "control-plane nodes share the VIP")
-						assert.Equal(t, tc.Vip, d.VIPConfig().IP())
+						assert.Equal(t, tc.Vip.String(), d.VIPConfig().IP())
 					} else {
 						assert.Nil(t, d.VIPConfig(), "workers never take the VIP")
 					}

@@ -67,7 +67,7 @@ func BaseFor(t config.Talos) Base {
 
 // Endpoint is the cluster endpoint baked into every machine config.
 func Endpoint(t config.Talos) string {
-	return "https://" + t.Vip + ":6443"
+	return "https://" + t.Vip.String() + ":6443"
 }
 
 func (a *Input) wireguardNode() config.TalosNode {

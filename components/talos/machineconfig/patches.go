@@ -200,7 +200,7 @@ func clusterPatch(a *Input) patch {
 		// metrics-server can verify kubelets; the approver signs the CSRs.
 		ExtraArgs: map[string]string{"rotate-server-certificates": "true"},
 		// Never register the VIP or the tunnel address as the node IP.
-		NodeIP: &nodeIP{ValidSubnets: []string{t.LanPrefix().String()}},
+		NodeIP: &nodeIP{ValidSubnets: []string{t.LanCidr.String()}},
 	}
 	if a.LocalStoragePath != "" {
 		// The kubelet runs in a container: hostPath volumes under this path
@@ -214,15 +214,15 @@ func clusterPatch(a *Input) patch {
 		Machine: &machineSection{
 			Install:  &install{Image: t.InstallImage},
 			Kubelet:  k,
-			Network:  &network{Nameservers: t.Nameservers},
+			Network:  &network{Nameservers: config.Strings(t.Nameservers)},
 			Features: &features{KubePrism: &kubePrism{Enabled: true, Port: KubePrismPort}},
 		},
 		Cluster: &clusterSection{
 			Network: &clusterNetwork{
 				// Explicit: Talos' default service subnet (10.96.0.0/12)
 				// would cover the DO VPC.
-				PodSubnets:     []string{n.TalosPodCidr},
-				ServiceSubnets: []string{n.TalosServiceCidr},
+				PodSubnets:     []string{n.TalosPodCidr.String()},
+				ServiceSubnets: []string{n.TalosServiceCidr.String()},
 				// Cilium is installed after bootstrap and enforces
 				// NetworkPolicy; Flannel would not.
 				CNI: cni{Name: "none"},
@@ -235,7 +235,7 @@ func clusterPatch(a *Input) patch {
 
 // controlPlanePatch is the same on every control-plane node.
 func controlPlanePatch(a *Input) patch {
-	sans := []string{a.Talos.Vip, a.Tunnel.Address.Addr().String()}
+	sans := []string{a.Talos.Vip.String(), a.Tunnel.Address.Addr().String()}
 	return patch{
 		Machine: &machineSection{CertSANs: sans},
 		Cluster: &clusterSection{
@@ -246,7 +246,7 @@ func controlPlanePatch(a *Input) patch {
 			// its metrics, the scheduler's and the controller-manager's are
 			// reachable from Prometheus on the node addresses.
 			Etcd: &etcd{
-				AdvertisedSubnets: []string{a.Talos.LanPrefix().String()},
+				AdvertisedSubnets: []string{a.Talos.LanCidr.String()},
 				ExtraArgs:         map[string]string{"listen-metrics-urls": etcdMetricsURL},
 			},
 			Scheduler:         &component{ExtraArgs: map[string]string{"bind-address": metricsBindAddress}},
@@ -260,19 +260,18 @@ func controlPlanePatch(a *Input) patch {
 // routes, VIP, disk, labels. Nodes other than the WireGuard node route the tunnel's ranges
 // through it.
 func nodePatch(a *Input, n config.TalosNode) patch {
-	lan := a.Talos.LanPrefix()
 	link := netDevice{
 		Interface: n.Interface,
-		Addresses: []string{netip.PrefixFrom(netip.MustParseAddr(n.IP), lan.Bits()).String()},
-		Routes:    []route{{Network: "0.0.0.0/0", Gateway: a.Talos.Gateway}},
+		Addresses: []string{netip.PrefixFrom(n.IP, a.Talos.LanCidr.Bits()).String()},
+		Routes:    []route{{Network: "0.0.0.0/0", Gateway: a.Talos.Gateway.String()}},
 	}
 	if wg := a.wireguardNode(); n.Name != wg.Name {
 		for _, r := range a.Tunnel.Peer.AllowedIPs {
-			link.Routes = append(link.Routes, route{Network: r.String(), Gateway: wg.IP})
+			link.Routes = append(link.Routes, route{Network: r.String(), Gateway: wg.IP.String()})
 		}
 	}
 	if n.Role == config.RoleControlPlane {
-		link.VIP = &vip{IP: a.Talos.Vip}
+		link.VIP = &vip{IP: a.Talos.Vip.String()}
 	}
 	return patch{Machine: &machineSection{
 		Install:    &install{Disk: n.InstallDisk},
@@ -301,7 +300,7 @@ func wireguardPatch(a *Input, privateKey string) patch {
 				PublicKey:                   w.Peer.PublicKey,
 				Endpoint:                    w.Peer.Endpoint,
 				PersistentKeepaliveInterval: keepalive,
-				AllowedIPs:                  prefixes(w.Peer.AllowedIPs),
+				AllowedIPs:                  config.Strings(w.Peer.AllowedIPs),
 			}},
 		},
 	}
@@ -313,12 +312,4 @@ func wireguardPatch(a *Input, privateKey string) patch {
 		}
 	}
 	return patch{Machine: &machineSection{Network: &network{Interfaces: []netDevice{link}}}}
-}
-
-func prefixes(ps []netip.Prefix) []string {
-	out := make([]string, len(ps))
-	for i, p := range ps {
-		out[i] = p.String()
-	}
-	return out
 }

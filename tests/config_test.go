@@ -23,8 +23,11 @@ type badConfig struct {
 	mutate func(m map[string]any)
 	set    map[string]string // whole-value overrides instead of mutate
 	secret map[string]string // secret overrides
-	// wantKey is the key path the error must name, wantValue the value.
-	wantKey, wantValue string
+	// wantKey is the key path the problem must name (without the project
+	// prefix) and wantValue the offending value, both exactly; wantAllowed,
+	// when set, is a fragment of what the problem says is allowed, for
+	// checks of one key that differ only in their reason.
+	wantKey, wantValue, wantAllowed string
 }
 
 func field(path string, v any) func(map[string]any) {
@@ -74,14 +77,14 @@ var badConfigs = []badConfig{
 	{name: "public range", stack: "onprem", key: "network", mutate: field("onpremCidr", "8.8.0.0/16"), wantKey: "network.onpremCidr", wantValue: "8.8.0.0/16"},
 	{name: "talos default service subnet overlaps the VPC", stack: "onprem", key: "network", mutate: field("talosServiceCidr", "10.96.0.0/12"), wantKey: "network.talosServiceCidr", wantValue: "10.96.0.0/12"},
 	{name: "doks service subnet overlaps doks pods", stack: "prod", key: "network", mutate: field("doksServiceCidr", "10.244.128.0/17"), wantKey: "network.doksServiceCidr", wantValue: "10.244.128.0/17"},
-	{name: "tunnel overlaps on-prem", stack: "prod", key: "network", mutate: field("tunnelCidr", "192.168.250.0/30"), wantKey: "network.onpremCidr", wantValue: "network.tunnelCidr (192.168.250.0/30)"},
+	{name: "tunnel overlaps on-prem", stack: "prod", key: "network", mutate: field("tunnelCidr", "192.168.250.0/30"), wantKey: "network.onpremCidr", wantValue: "192.168.0.0/16", wantAllowed: "network.tunnelCidr (192.168.250.0/30)"},
 	{name: "vpc too small", stack: "prod", key: "network", mutate: field("vpcCidr", "10.100.0.0/29"), wantKey: "network.vpcCidr", wantValue: "10.100.0.0/29"},
 	{name: "tunnel too small", stack: "prod", key: "network", mutate: field("tunnelCidr", "10.250.0.0/31"), wantKey: "network.tunnelCidr", wantValue: "10.250.0.0/31"},
 	{name: "on-prem public ip is private", stack: "prod", key: "network", mutate: field("onpremPublicIp", "192.168.1.1"), wantKey: "network.onpremPublicIp", wantValue: "192.168.1.1"},
 	{name: "on-prem public ip malformed", stack: "onprem", key: "network", mutate: field("onpremPublicIp", "203.0.113"), wantKey: "network.onpremPublicIp", wantValue: "203.0.113"},
 	{name: "wireguard port out of range", stack: "prod", key: "network", mutate: field("wireguardPort", 70000), wantKey: "network.wireguardPort", wantValue: "70000"},
 	{name: "on-prem public key malformed", stack: "prod", key: "network", mutate: field("onpremWireguardPublicKey", "not-a-key"), wantKey: "network.onpremWireguardPublicKey", wantValue: "not-a-key"},
-	{name: "misspelt field", stack: "prod", key: "network", mutate: field("vpcRange", "10.0.0.0/16"), wantKey: "hybrid-platform:network", wantValue: "vpcRange"},
+	{name: "misspelt field", stack: "prod", key: "network", mutate: field("vpcRange", "10.0.0.0/16"), wantKey: "network.vpcRange", wantValue: "10.0.0.0/16", wantAllowed: "a field of network: region, vpcCidr"},
 	{name: "alert email malformed", stack: "prod", set: map[string]string{"alertEmail": "oncall@"}, wantKey: "alertEmail", wantValue: "oncall@"},
 	{name: "alert email without domain dot", stack: "onprem", set: map[string]string{"alertEmail": "Ops <ops@example.com>"}, wantKey: "alertEmail", wantValue: "Ops <ops@example.com>"},
 	// gateway
@@ -90,7 +93,7 @@ var badConfigs = []badConfig{
 	{name: "gateway ssh cidr malformed", stack: "prod", key: "gateway", mutate: field("sshAllowedCidrs", []any{"0.0.0.0"}), wantKey: "gateway.sshAllowedCidrs[0]", wantValue: "0.0.0.0"},
 	// doks
 	{name: "doks minor given as a slug", stack: "prod", key: "doks", mutate: field("kubernetesMinor", "1.35.4-do.0"), wantKey: "doks.kubernetesMinor", wantValue: "1.35.4-do.0"},
-	{name: "doks minor missing", stack: "prod", key: "doks", mutate: field("kubernetesMinor", ""), wantKey: "doks.kubernetesMinor", wantValue: `""`},
+	{name: "doks minor missing", stack: "prod", key: "doks", mutate: field("kubernetesMinor", ""), wantKey: "doks.kubernetesMinor", wantValue: ""},
 	{name: "doks maintenance day", stack: "prod", key: "doks", mutate: field("maintenance.day", "someday"), wantKey: "doks.maintenance.day", wantValue: "someday"},
 	{name: "doks maintenance time", stack: "prod", key: "doks", mutate: field("maintenance.startTime", "25:00"), wantKey: "doks.maintenance.startTime", wantValue: "25:00"},
 	{name: "doks control plane cidr malformed", stack: "prod", key: "doks", mutate: field("controlPlaneAllowedCidrs", []any{"office"}), wantKey: "doks.controlPlaneAllowedCidrs[0]", wantValue: "office"},
@@ -138,7 +141,7 @@ var badConfigs = []badConfig{
 	{name: "node takes the vip", stack: "onprem", key: "talos", mutate: node(4, "ip", "192.168.10.10"), wantKey: "talos.nodes[4].ip", wantValue: "192.168.10.10"},
 	{name: "node role unknown", stack: "onprem", key: "talos", mutate: node(4, "role", "master"), wantKey: "talos.nodes[4].role", wantValue: "master"},
 	{name: "install disk malformed", stack: "onprem", key: "talos", mutate: node(0, "installDisk", "sda"), wantKey: "talos.nodes[0].installDisk", wantValue: "sda"},
-	{name: "interface missing", stack: "onprem", key: "talos", mutate: node(0, "interface", ""), wantKey: "talos.nodes[0].interface", wantValue: `""`},
+	{name: "interface missing", stack: "onprem", key: "talos", mutate: node(0, "interface", ""), wantKey: "talos.nodes[0].interface", wantValue: ""},
 	{name: "no control-plane node", stack: "onprem", key: "talos", mutate: func(m map[string]any) {
 		for _, n := range m["nodes"].([]any) {
 			n.(map[string]any)["role"] = "worker"
@@ -154,42 +157,42 @@ var badConfigs = []badConfig{
 	{name: "A record to a private address", stack: "prod", key: "edge", mutate: field("records", []any{map[string]any{"name": "www.example.com", "type": "A", "content": "10.0.0.5"}}), wantKey: "edge.records[0].content", wantValue: "10.0.0.5"},
 	{name: "monitor path relative", stack: "prod", key: "edge", mutate: field("monitor.path", "healthz"), wantKey: "edge.monitor.path", wantValue: "healthz"},
 	{name: "monitor expected codes", stack: "prod", key: "edge", mutate: field("monitor.expectedCodes", "ok"), wantKey: "edge.monitor.expectedCodes", wantValue: "ok"},
-	{name: "monitor interval below range", stack: "prod", key: "edge", mutate: field("monitor.interval", 5), wantKey: "edge.monitor.interval", wantValue: "5"},
+	{name: "monitor interval below range", stack: "prod", key: "edge", mutate: field("monitor.interval", 5), wantKey: "edge.monitor.interval", wantValue: "5", wantAllowed: "10 to 3600 seconds"},
 	{name: "monitor timeout above range", stack: "prod", key: "edge", mutate: field("monitor.timeout", 11), wantKey: "edge.monitor.timeout", wantValue: "11"},
 	// checked: terraform-provider-cloudflare v4.51.0 schema comment, interval > (retries+1) x timeout
 	{name: "monitor tries outlast the interval", stack: "prod", key: "edge", mutate: func(m map[string]any) {
 		field("monitor.interval", 60)(m)
 		field("monitor.timeout", 10)(m)
 		field("monitor.retries", 5)(m)
-	}, wantKey: "edge.monitor.interval", wantValue: "more than (retries+1) x timeout = 60 s"},
+	}, wantKey: "edge.monitor.interval", wantValue: "60", wantAllowed: "more than (retries+1) x timeout = 60 s"},
 	// issue 15 item 2: the provider rejects retries 0 (IntBetween(1, 5))
-	{name: "monitor retries zero", stack: "prod", key: "edge", mutate: field("monitor.retries", 0), wantKey: "edge.monitor.retries", wantValue: "1 to 5"},
+	{name: "monitor retries zero", stack: "prod", key: "edge", mutate: field("monitor.retries", 0), wantKey: "edge.monitor.retries", wantValue: "0", wantAllowed: "1 to 5"},
 	{name: "zone plan unknown", stack: "prod", key: "edge", mutate: field("zonePlan", "free"), wantKey: "edge.zonePlan", wantValue: "free"},
-	{name: "interval below the pro minimum", stack: "prod", key: "edge", mutate: field("monitor.interval", 30), wantKey: "edge.monitor.interval", wantValue: "at least 60 s on the pro plan"},
+	{name: "interval below the pro minimum", stack: "prod", key: "edge", mutate: field("monitor.interval", 30), wantKey: "edge.monitor.interval", wantValue: "30", wantAllowed: "at least 60 s on the pro plan"},
 	{name: "interval below the business minimum", stack: "prod", key: "edge", mutate: func(m map[string]any) {
 		field("zonePlan", "business")(m)
 		field("monitor.interval", 14)(m)
-	}, wantKey: "edge.monitor.interval", wantValue: "at least 15 s on the business plan"},
-	{name: "ALL_REGIONS without enterprise", stack: "prod", key: "edge", mutate: field("checkRegions", []any{"ALL_REGIONS"}), wantKey: "edge.checkRegions", wantValue: "needs the enterprise plan"},
-	{name: "even number of check regions", stack: "prod", key: "edge", mutate: field("checkRegions", []any{"ENAM", "WNAM"}), wantKey: "edge.checkRegions", wantValue: "with 2 regions 1 seeing it down"},
-	{name: "check region twice", stack: "prod", key: "edge", mutate: field("checkRegions", []any{"ENAM", "WNAM", "ENAM"}), wantKey: "edge.checkRegions[2]", wantValue: "each region once"},
+	}, wantKey: "edge.monitor.interval", wantValue: "14", wantAllowed: "at least 15 s on the business plan"},
+	{name: "ALL_REGIONS without enterprise", stack: "prod", key: "edge", mutate: field("checkRegions", []any{"ALL_REGIONS"}), wantKey: "edge.checkRegions", wantValue: "ALL_REGIONS", wantAllowed: "needs the enterprise plan"},
+	{name: "even number of check regions", stack: "prod", key: "edge", mutate: field("checkRegions", []any{"ENAM", "WNAM"}), wantKey: "edge.checkRegions", wantValue: "ENAM,WNAM", wantAllowed: "with 2 regions 1 seeing it down"},
+	{name: "check region twice", stack: "prod", key: "edge", mutate: field("checkRegions", []any{"ENAM", "WNAM", "ENAM"}), wantKey: "edge.checkRegions[2]", wantValue: "ENAM", wantAllowed: "each region once"},
 	{name: "origin certificate trust unknown", stack: "prod", key: "edge", mutate: field("originCertificate", "self-signed"), wantKey: "edge.originCertificate", wantValue: "self-signed"},
 	// issue 15 item 4: a record to the load balancer that no ingress routes
-	{name: "record points at the load balancer", stack: "prod", key: "edge", mutate: field("records", []any{map[string]any{"name": "www.example.com", "type": "CNAME", "content": "app.example.com"}}), wantKey: "edge.records[0].content", wantValue: "publish a UI through edge.uis"},
-	{name: "UI without an access identity provider", stack: "prod", key: "edge", mutate: field("access.identityProviderId", ""), wantKey: "edge.access.identityProviderId", wantValue: "Zero Trust SAML"},
-	{name: "UI without a groups attribute", stack: "prod", key: "edge", mutate: field("access.groupsAttribute", ""), wantKey: "edge.access.groupsAttribute", wantValue: "SAML attribute"},
+	{name: "record points at the load balancer", stack: "prod", key: "edge", mutate: field("records", []any{map[string]any{"name": "www.example.com", "type": "CNAME", "content": "app.example.com"}}), wantKey: "edge.records[0].content", wantValue: "app.example.com", wantAllowed: "publish a UI through edge.uis"},
+	{name: "UI without an access identity provider", stack: "prod", key: "edge", mutate: field("access.identityProviderId", ""), wantKey: "edge.access.identityProviderId", wantValue: "", wantAllowed: "Zero Trust SAML"},
+	{name: "UI without a groups attribute", stack: "prod", key: "edge", mutate: field("access.groupsAttribute", ""), wantKey: "edge.access.groupsAttribute", wantValue: "", wantAllowed: "SAML attribute"},
 	{name: "UI session duration malformed", stack: "prod", key: "edge", mutate: field("access.sessionDuration", "1 day"), wantKey: "edge.access.sessionDuration", wantValue: "1 day"},
 	{name: "UI not publishable", stack: "prod", key: "edge", mutate: field("uis", map[string]any{"prometheus": "prom.example.com"}), wantKey: "edge.uis", wantValue: "prometheus"},
 	{name: "UI outside the zone", stack: "prod", key: "edge", mutate: field("uis", map[string]any{"grafana": "grafana.example.org"}), wantKey: "edge.uis.grafana", wantValue: "grafana.example.org"},
-	{name: "UI on the load balancer's hostname", stack: "prod", key: "edge", mutate: field("uis", map[string]any{"grafana": "app.example.com"}), wantKey: "edge.uis.grafana", wantValue: "already used by edge.hostname"},
+	{name: "UI on the load balancer's hostname", stack: "prod", key: "edge", mutate: field("uis", map[string]any{"grafana": "app.example.com"}), wantKey: "edge.uis.grafana", wantValue: "app.example.com", wantAllowed: "already used by edge.hostname"},
 	{name: "monitor retries above range", stack: "prod", key: "edge", mutate: field("monitor.retries", 6), wantKey: "edge.monitor.retries", wantValue: "6"},
 	{name: "monitor consecutive down above range", stack: "prod", key: "edge", mutate: field("monitor.consecutiveDown", 11), wantKey: "edge.monitor.consecutiveDown", wantValue: "11"},
 	{name: "monitor consecutive up negative", stack: "prod", key: "edge", mutate: field("monitor.consecutiveUp", -1), wantKey: "edge.monitor.consecutiveUp", wantValue: "-1"},
 	// issue 15 item 3: the objective is checked against the worst-case bound
 	// (70 s by the interval formula, 101 s with backoff and propagation).
-	{name: "detection bound slower than objective", stack: "prod", key: "edge", mutate: field("detectionObjectiveSeconds", 90), wantKey: "edge.monitor", wantValue: "the worst case is 101s"},
+	{name: "detection bound slower than objective", stack: "prod", key: "edge", mutate: field("detectionObjectiveSeconds", 90), wantKey: "edge.monitor", wantValue: "interval=60 consecutiveDown=1 retries=1 timeout=5", wantAllowed: "the worst case is 101s"},
 	{name: "detection objective not positive", stack: "prod", key: "edge", mutate: field("detectionObjectiveSeconds", 0), wantKey: "edge.detectionObjectiveSeconds", wantValue: "0"},
-	{name: "check regions empty needs enterprise", stack: "prod", key: "edge", mutate: field("checkRegions", []any{}), wantKey: "edge.checkRegions", wantValue: "Enterprise"},
+	{name: "check regions empty needs enterprise", stack: "prod", key: "edge", mutate: field("checkRegions", []any{}), wantKey: "edge.checkRegions", wantValue: "[]", wantAllowed: "Enterprise"},
 	{name: "check region unknown", stack: "prod", key: "edge", mutate: field("checkRegions", []any{"EU"}), wantKey: "edge.checkRegions[0]", wantValue: "EU"},
 	{name: "minimum origins", stack: "prod", key: "edge", mutate: field("minimumOrigins", 2), wantKey: "edge.minimumOrigins", wantValue: "2"},
 	{name: "session affinity unknown", stack: "prod", key: "edge", mutate: field("sessionAffinity", "sticky"), wantKey: "edge.sessionAffinity", wantValue: "sticky"},
@@ -224,7 +227,7 @@ var badConfigs = []badConfig{
 	{name: "loki retention not whole days", stack: "prod", key: "platform", mutate: at("monitoring.lokiRetention", "36h"), wantKey: "platform.monitoring.lokiRetention", wantValue: "36h"},
 	{name: "storage size not a quantity", stack: "prod", key: "platform", mutate: at("monitoring.grafanaStorage", "5 GB"), wantKey: "platform.monitoring.grafanaStorage", wantValue: "5 GB"},
 	{name: "smtp relay without port", stack: "onprem", key: "platform", mutate: at("monitoring.smtp.smarthost", "smtp.example.com"), wantKey: "platform.monitoring.smtp.smarthost", wantValue: "smtp.example.com"},
-	{name: "misspelt platform field", stack: "prod", key: "platform", mutate: at("monitoring.retention", "15d"), wantKey: "hybrid-platform:platform", wantValue: "retention"},
+	{name: "misspelt platform field", stack: "prod", key: "platform", mutate: at("monitoring.retention", "15d"), wantKey: "platform.monitoring.retention", wantValue: "15d", wantAllowed: "a field of platform.monitoring"},
 	{name: "malformed cron hour", stack: "prod", key: "platform", mutate: at("backup.schedules.0.cron", "0 25 * * *"), wantKey: "platform.backup.schedules[0].cron", wantValue: "0 25 * * *"},
 	{name: "cron with four fields", stack: "onprem", key: "platform", mutate: at("backup.schedules.0.cron", "*/5 * * *"), wantKey: "platform.backup.schedules[0].cron", wantValue: "*/5 * * *"},
 	{name: "cron that never runs", stack: "prod", key: "platform", mutate: at("backup.schedules.0.cron", "0 3 31 2 *"), wantKey: "platform.backup.schedules[0].cron", wantValue: "0 3 31 2 *"},
@@ -286,14 +289,21 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 			require.Error(t, err)
 			var verr *config.ValidationError
 			require.True(t, errors.As(err, &verr), "want a ValidationError, got %v", err)
-			found := false
+			want := config.Project + ":" + tc.wantKey
+			found, same := 0, 0
 			for _, p := range verr.Problems {
-				if strings.Contains(p.Key, tc.wantKey) && strings.Contains(p.String(), tc.wantValue) {
-					found = true
-					assert.NotEmpty(t, p.Allowed, "the error must say what is allowed")
+				if p.Key == want && p.Value == tc.wantValue {
+					same++
+					if strings.Contains(p.Allowed, tc.wantAllowed) {
+						found++
+						assert.NotEmpty(t, p.Allowed, "the error must say what is allowed")
+					}
 				}
 			}
-			assert.True(t, found, "no problem names %s with value %s in:\n%v", tc.wantKey, tc.wantValue, err)
+			// Several checks of one key and value: the row must say which
+			// one it is about, or it passes while that check is gone.
+			require.False(t, same > 1 && tc.wantAllowed == "", "%d problems for %s = %q: set wantAllowed to the one this row is about:\n%v", same, want, tc.wantValue, err)
+			assert.Positive(t, found, "no problem %s = %q (allowed: ...%s...) in:\n%v", want, tc.wantValue, tc.wantAllowed, err)
 			for _, v := range tc.secret {
 				assert.NotContains(t, err.Error(), v, "a secret value leaked into the error")
 			}

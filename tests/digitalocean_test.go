@@ -24,20 +24,20 @@ func pool(k string, v any) func(map[string]any) {
 
 var digitalOceanBadConfigs = []badConfig{
 	// regions: every product the stack uses must exist there
-	{name: "region without DOKS", stack: "prod", key: "network", mutate: field("region", "nyc2"), wantKey: "network.region", wantValue: "offers DOKS"},
-	{name: "region without managed PostgreSQL", stack: "prod", key: "network", mutate: field("region", "atl1"), wantKey: "network.region", wantValue: "managed PostgreSQL"},
+	{name: "region without DOKS", stack: "prod", key: "network", mutate: field("region", "nyc2"), wantKey: "network.region", wantValue: "nyc2", wantAllowed: "offers DOKS"},
+	{name: "region without managed PostgreSQL", stack: "prod", key: "network", mutate: field("region", "atl1"), wantKey: "network.region", wantValue: "atl1", wantAllowed: "managed PostgreSQL"},
 	// PostgreSQL past end of life
-	{name: "postgres 13 is past end of life", stack: "prod", key: "database", mutate: field("version", "13"), wantKey: "database.version", wantValue: "end of life"},
-	{name: "postgres 14 is past end of life", stack: "prod", key: "database", mutate: field("version", "14"), wantKey: "database.version", wantValue: "end of life"},
+	{name: "postgres 13 is past end of life", stack: "prod", key: "database", mutate: field("version", "13"), wantKey: "database.version", wantValue: "13", wantAllowed: "end of life"},
+	{name: "postgres 14 is past end of life", stack: "prod", key: "database", mutate: field("version", "14"), wantKey: "database.version", wantValue: "14", wantAllowed: "end of life"},
 	// backup time: 0 never reaches DigitalOcean
-	{name: "backup hour 0 never settles", stack: "prod", key: "database", mutate: field("backupHour", 0), wantKey: "database.backupHour", wantValue: `"0"`},
-	{name: "backup minute 0 never settles", stack: "prod", key: "database", mutate: field("backupMinute", 0), wantKey: "database.backupMinute", wantValue: `"0"`},
-	{name: "backup minute unset", stack: "prod", key: "database", mutate: func(m map[string]any) { delete(m, "backupMinute") }, wantKey: "database.backupMinute", wantValue: `"0"`},
+	{name: "backup hour 0 never settles", stack: "prod", key: "database", mutate: field("backupHour", 0), wantKey: "database.backupHour", wantValue: "0"},
+	{name: "backup minute 0 never settles", stack: "prod", key: "database", mutate: field("backupMinute", 0), wantKey: "database.backupMinute", wantValue: "0"},
+	{name: "backup minute unset", stack: "prod", key: "database", mutate: func(m map[string]any) { delete(m, "backupMinute") }, wantKey: "database.backupMinute", wantValue: "0"},
 	{name: "backup minute 60", stack: "prod", key: "database", mutate: field("backupMinute", 60), wantKey: "database.backupMinute", wantValue: "60"},
 	// pool above the size's backend connections: 4 GB gives 25*4-3 = 97
-	{name: "pool larger than the database allows", stack: "prod", key: "database", mutate: field("poolSize", 98), wantKey: "database.poolSize", wantValue: "at most 97"},
+	{name: "pool larger than the database allows", stack: "prod", key: "database", mutate: field("poolSize", 98), wantKey: "database.poolSize", wantValue: "98", wantAllowed: "at most 97"},
 	{name: "pool larger than a 1 GB database allows", stack: "prod", key: "database",
-		mutate: func(m map[string]any) { m["size"] = "db-s-1vcpu-1gb"; m["poolSize"] = 23 }, wantKey: "database.poolSize", wantValue: "at most 22"},
+		mutate: func(m map[string]any) { m["size"] = "db-s-1vcpu-1gb"; m["poolSize"] = 23 }, wantKey: "database.poolSize", wantValue: "23", wantAllowed: "at most 22"},
 	// node pools: what DOKS puts on the nodes
 	{name: "label value with a slash", stack: "prod", key: "doks", mutate: pool("labels", map[string]any{"ip": "1.2.3.4/99"}), wantKey: "doks.nodePool.labels.ip", wantValue: "1.2.3.4/99"},
 	{name: "label value with spaces", stack: "prod", key: "doks", mutate: pool("labels", map[string]any{"team": "a ; b"}), wantKey: "doks.nodePool.labels.team", wantValue: "a ; b"},

@@ -1,11 +1,14 @@
 package tests
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -201,4 +204,51 @@ func TestEachGuardrailFails(t *testing.T) {
 	for _, name := range policy.Names() {
 		assert.True(t, covered[name], "policy %s has no test that breaks it", name)
 	}
+}
+
+// violations collects what a policy reports through the pack's manager.
+type violations []string
+
+func (v *violations) ReportViolation(message, _ string) { *v = append(*v, message) }
+
+// The pack the CLI loads holds monitors to the objective in the stack config
+// it is handed (policyx builds Pack's context from the stack's config), not
+// to a number of its own.
+func TestPolicyPackHoldsMonitorsToTheConfiguredObjective(t *testing.T) {
+	res := mustRun(t, plan.Options{Stack: config.StackProd})
+	monitor := policy.FromRecords(res.Cloud.ByType(tMonitor))
+	require.Len(t, monitor, 1)
+	bound := res.Config.Edge.Monitor.DetectionBoundSeconds()
+	run := func(edge string) (violations, error) {
+		ctx, err := pulumi.NewContext(context.Background(), pulumi.RunInfo{
+			Project: config.Project, Stack: config.StackProd, Config: map[string]string{config.Project + ":edge": edge},
+		})
+		require.NoError(t, err)
+		pack, err := policy.Pack(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var got violations
+		for _, p := range pack.Policies() {
+			if p.Name() == "failover-detection-objective" {
+				require.NoError(t, p.(policyx.ResourceValidationPolicy).Validate(context.Background(),
+					policyx.ResourceValidationArgs{Manager: &got, Resource: monitor[0]}))
+				return got, nil
+			}
+		}
+		t.Fatal("the pack has no failover-detection-objective policy")
+		return nil, nil
+	}
+	for _, tc := range []struct {
+		objective int
+		violated  bool
+	}{{bound, false}, {bound - 1, true}} {
+		edge := stackObject(t, config.StackProd, "edge")
+		edge["detectionObjectiveSeconds"] = tc.objective
+		got, err := run(toJSON(t, edge))
+		require.NoError(t, err)
+		assert.Equal(t, tc.violated, len(got) > 0, "objective %d s, worst case %d s: %v", tc.objective, bound, got)
+	}
+	_, err := run(`{"detectionObjectiveSecs": 120}`)
+	assert.ErrorContains(t, err, "detectionObjectiveSecs", "a misspelt edge fails the pack instead of disabling the objective")
 }

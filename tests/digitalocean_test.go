@@ -1,6 +1,9 @@
 package tests
 
 import (
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -9,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
-	"github.com/hybridcloud/platform/components/doks"
 	"github.com/hybridcloud/platform/internal/plan"
 	"github.com/hybridcloud/platform/internal/simcloud"
 )
@@ -134,7 +136,13 @@ func TestDoksKubeconfigRunsDoctlAndIsStable(t *testing.T) {
 	exec, ok := user["exec"].(map[string]any)
 	require.True(t, ok, "the user runs an exec plugin: %v", user)
 	assert.Equal(t, "client.authentication.k8s.io/v1beta1", exec["apiVersion"])
-	assert.Equal(t, doks.DoctlCommand, exec["command"])
+	// The command is the binary the CI action builds onto PATH, not merely
+	// the constant the program wrote.
+	action, err := os.ReadFile(filepath.Join(projectDir(t), ".github", "actions", "doctl", "action.yml"))
+	require.NoError(t, err)
+	built := regexp.MustCompile(`go build -o "\$RUNNER_TEMP/doctl-bin/([A-Za-z0-9_-]+)"`).FindSubmatch(action)
+	require.NotNil(t, built, "the doctl action builds a binary onto PATH")
+	assert.Equal(t, string(built[1]), exec["command"], "the kubeconfig runs the doctl the CI action installs")
 	assert.Equal(t, "Never", exec["interactiveMode"], "a CI job has no terminal")
 	assert.Equal(t, []any{"kubernetes", "cluster", "kubeconfig", "exec-credential", "--version=v1beta1", cluster.ID}, exec["args"],
 		"doctl's own exec-credential command for this cluster's id")

@@ -55,70 +55,97 @@ func prod(t *testing.T) *plan.Result {
 	return mustRun(t, plan.Options{Stack: "prod"})
 }
 
+// TestProdSettings checks that prod declares what its config says, wired
+// together as production needs it: every resource of the VPC in the VPC, the
+// database reachable only from the cluster and the gateway, the pool within
+// config's bounds, the on-prem route through the gateway. Expected values
+// come from the loaded config and from the other resources, never from a
+// copy of Pulumi.prod.yaml.
 func TestProdSettings(t *testing.T) {
 	res := prod(t)
+	cfg := res.Config
 	vpc := one(t, res, tVpc)
 	cluster := one(t, res, tCluster)
 	droplet := one(t, res, tDroplet)
+	d, db, pool := cfg.Doks, cfg.Database, cfg.Doks.NodePool
 	for _, tc := range []struct {
 		typ, path string
 		want      any
 	}{
-		{tVpc, "region", "nyc3"},
-		{tVpc, "ipRange", "10.100.0.0/16"},
-		{tCluster, "region", "nyc3"},
+		// the address plan
+		{tVpc, "region", cfg.Network.Region},
+		{tVpc, "ipRange", cfg.Network.VpcCidr.String()},
+		{tCluster, "region", cfg.Network.Region},
+		{tCluster, "clusterSubnet", cfg.Network.DoksPodCidr.String()},
+		{tCluster, "serviceSubnet", cfg.Network.DoksServiceCidr.String()},
+		{tDB, "region", cfg.Network.Region},
+		// in the VPC
 		{tCluster, "vpcUuid", vpc.ID},
-		{tCluster, "clusterSubnet", "10.244.0.0/16"},
-		{tCluster, "serviceSubnet", "10.245.0.0/16"},
-		{tCluster, "ha", true},
-		{tCluster, "autoUpgrade", true},
-		{tCluster, "surgeUpgrade", true},
-		{tCluster, "maintenancePolicy.day", "sunday"},
-		{tCluster, "maintenancePolicy.startTime", "04:00"},
-		{tCluster, "registryIntegration", true},
-		{tCluster, "routingAgent.enabled", true},
-		{tCluster, "controlPlaneFirewall.enabled", true},
-		{tCluster, "controlPlaneFirewall.allowedAddresses", []any{"203.0.113.0/24", "198.51.100.0/24"}},
-		{tCluster, "nodePool.autoScale", true},
-		{tCluster, "nodePool.minNodes", 3.0},
-		{tCluster, "nodePool.maxNodes", 6.0},
-		{tCluster, "nodePool.size", "s-4vcpu-8gb"},
-		{tCluster, "nodePool.labels.workload", "general"},
-		{tCluster, "nodePool.tags", []any{"prod", "doks"}},
 		{tDroplet, "vpcUuid", vpc.ID},
-		{tDroplet, "size", "s-1vcpu-1gb"},
-		{tDroplet, "image", "ubuntu-24-04-x64"},
-		{tDroplet, "monitoring", true},
-		{tAssign, "dropletId", mustFloat(t, droplet.ID)},
-		{tRegistry, "name", "hybrid-platform"},
-		{tRegistry, "subscriptionTierSlug", "basic"},
-		{tRegistry, "region", "nyc3"},
-		{tRegCreds, "write", false},
-		{tDB, "engine", "pg"},
-		{tDB, "version", "16"},
-		{tDB, "size", "db-s-2vcpu-4gb"},
-		{tDB, "nodeCount", 2.0},
-		{tDB, "region", "nyc3"},
 		{tDB, "privateNetworkUuid", vpc.ID},
-		{tDB, "maintenanceWindows[0].day", "sunday"},
-		{tDB, "maintenanceWindows[0].hour", "03:00"},
-		{tDBConfig, "backupHour", 2.0},
-		{tDBDb, "name", "app"},
-		{tDBUser, "name", "app"},
-		{tDBPool, "mode", "transaction"},
-		{tDBPool, "size", 20.0},
-		{tDBPool, "dbName", "app"},
-		{tDBPool, "user", "app"},
-		{tDBFirewall, "rules[0].type", "k8s"},
-		{tDBFirewall, "rules[0].value", cluster.ID},
-		{tDBFirewall, "rules[1].type", "droplet"},
-		{tDBFirewall, "rules[1].value", droplet.ID},
-		{tRoute, "spec.destinations", []any{"192.168.0.0/16"}},
+		// the cluster
+		{tCluster, "ha", d.HA},
+		{tCluster, "autoUpgrade", d.AutoUpgrade},
+		{tCluster, "surgeUpgrade", d.SurgeUpgrade},
+		{tCluster, "maintenancePolicy.day", d.Maintenance.Day},
+		{tCluster, "maintenancePolicy.startTime", d.Maintenance.StartTime},
+		// the on-prem Route needs the routing agent, pulls need the registry
+		{tCluster, "routingAgent.enabled", true},
+		{tCluster, "registryIntegration", true},
+		{tCluster, "controlPlaneFirewall.enabled", true},
+		{tCluster, "controlPlaneFirewall.allowedAddresses", kubeStrings(config.Strings(d.ControlPlaneAllowedCidrs))},
+		{tCluster, "nodePool.autoScale", true},
+		{tCluster, "nodePool.minNodes", float64(pool.MinNodes)},
+		{tCluster, "nodePool.maxNodes", float64(pool.MaxNodes)},
+		{tCluster, "nodePool.size", pool.Size},
+		{tCluster, "nodePool.tags", kubeStrings(pool.Tags)},
+		// the gateway keeps its address across replacements
+		{tDroplet, "size", cfg.Gateway.Size},
+		{tDroplet, "image", cfg.Gateway.Image},
+		{tAssign, "dropletId", mustFloat(t, droplet.ID)},
+		// the registry, pulled with read-only credentials
+		{tRegistry, "name", cfg.Registry.Name},
+		{tRegistry, "subscriptionTierSlug", cfg.Registry.Tier},
+		{tRegistry, "region", cfg.Registry.Region},
+		{tRegCreds, "write", false},
+		// the database
+		{tDB, "version", db.Version},
+		{tDB, "size", db.Size},
+		{tDB, "nodeCount", float64(db.NodeCount)},
+		{tDB, "maintenanceWindows[0].day", db.Maintenance.Day},
+		{tDB, "maintenanceWindows[0].hour", db.Maintenance.StartTime},
+		{tDBConfig, "backupHour", float64(db.BackupHour)},
+		{tDBDb, "name", db.DBName},
+		{tDBUser, "name", db.User},
+		{tDBPool, "mode", db.PoolMode},
+		{tDBPool, "size", float64(db.PoolSize)},
+		// the pool opens the database and the user this stack creates
+		{tDBPool, "dbName", in(t, one(t, res, tDBDb), "name")},
+		{tDBPool, "user", in(t, one(t, res, tDBUser), "name")},
+		// only the cluster and the gateway reach the database
+		{tDBFirewall, "rules", []any{
+			map[string]any{"type": "k8s", "value": cluster.ID},
+			map[string]any{"type": "droplet", "value": droplet.ID},
+		}},
+		// on-prem is routed through the gateway's VPC address
+		{tRoute, "spec.destinations", []any{cfg.Network.OnpremCidr.String()}},
 		{tRoute, "spec.gateways", []any{droplet.Outputs["ipv4AddressPrivate"].StringValue()}},
 	} {
 		t.Run(tc.typ+"/"+tc.path, func(t *testing.T) {
 			assert.Equal(t, tc.want, in(t, one(t, res, tc.typ), tc.path))
 		})
+	}
+	for k, v := range pool.Labels {
+		assert.Equal(t, v, in(t, cluster, "nodePool.labels."+k), "pool label %s", k)
+	}
+	// Production bounds hold whatever the file says (config.limits.go).
+	assert.GreaterOrEqual(t, pool.MinNodes, config.ProdMinPoolNodes)
+	assert.LessOrEqual(t, pool.MaxNodes, config.MaxPoolNodes)
+	assert.GreaterOrEqual(t, db.NodeCount, config.ProdMinDatabaseNodes, "the database has a standby")
+	for _, typ := range []string{tCluster, tRegistry, tDB, tDBDb, tReservedIP} {
+		for _, r := range res.Cloud.ByType(typ) {
+			assert.True(t, r.Protect, "%s %s holds state: it must be protected", typ, r.Name)
+		}
 	}
 	assert.NotContains(t, cluster.IgnoreChanges, "version", "a minor upgrade in config must reach the cluster")
 }

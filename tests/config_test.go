@@ -85,6 +85,8 @@ var badConfigs = []badConfig{
 	{name: "wireguard port out of range", stack: "prod", key: "network", mutate: field("wireguardPort", 70000), wantKey: "network.wireguardPort", wantValue: "70000"},
 	{name: "on-prem public key malformed", stack: "prod", key: "network", mutate: field("onpremWireguardPublicKey", "not-a-key"), wantKey: "network.onpremWireguardPublicKey", wantValue: "not-a-key"},
 	{name: "misspelt field", stack: "prod", key: "network", mutate: field("vpcRange", "10.0.0.0/16"), wantKey: "network.vpcRange", wantValue: "10.0.0.0/16", wantAllowed: "a field of network: region, vpcCidr"},
+	{name: "port given as text", stack: "prod", key: "network", mutate: field("wireguardPort", "51820"), wantKey: "network.wireguardPort", wantValue: "51820", wantAllowed: "a whole number"},
+	{name: "address plan range given as a number", stack: "onprem", key: "network", mutate: field("tunnelCidr", 10), wantKey: "network.tunnelCidr", wantValue: "10", wantAllowed: "a string: a CIDR"},
 	{name: "alert email malformed", stack: "prod", set: map[string]string{"alertEmail": "oncall@"}, wantKey: "alertEmail", wantValue: "oncall@"},
 	{name: "alert email without domain dot", stack: "onprem", set: map[string]string{"alertEmail": "Ops <ops@example.com>"}, wantKey: "alertEmail", wantValue: "Ops <ops@example.com>"},
 	// gateway

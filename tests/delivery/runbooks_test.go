@@ -172,7 +172,8 @@ func TestRunbookPulumiCommandsExist(t *testing.T) {
 // Secrets set by the runbooks are secret keys the program reads, config
 // paths are declared in Pulumi.yaml, and bring-up names every secret the
 // stacks read. The program's list (config.SecretSpecs) is the reference:
-// Pulumi.yaml cannot flag the secrets only one stack reads (see README).
+// Pulumi.yaml cannot flag the secrets only one stack reads
+// (docs/configuration.md).
 func TestRunbookConfigKeysAreDeclared(t *testing.T) {
 	var project struct {
 		Config map[string]struct{} `yaml:"config"`

@@ -2,7 +2,7 @@
 // app-of-apps that syncs everything else from a Git repository path, with
 // automatic sync, self-heal, prune and a revision history for rollback.
 //
-// Each cluster runs its own Argo CD (see the README): when DigitalOcean is
+// Each cluster runs its own Argo CD (docs/platform.md): when DigitalOcean is
 // down the on-prem cluster still reconciles from Git.
 package gitops
 

@@ -64,14 +64,11 @@ var (
 )
 
 // Parse reads the JSON of `pulumi stack output --json --show-secrets -s
-// onprem` and checks what the upgrade relies on.
+// onprem`. Validate checks it.
 func Parse(data []byte) (*Outputs, error) {
 	var o Outputs
 	if err := json.Unmarshal(data, &o); err != nil {
 		return nil, fmt.Errorf("stack outputs: not the JSON of `pulumi stack output --json`: %w", err)
-	}
-	if err := o.Validate(); err != nil {
-		return nil, err
 	}
 	return &o, nil
 }
@@ -92,8 +89,11 @@ func (o *Outputs) Validate() error {
 		bad(KubernetesVersion, o.KubernetesVersion, "a Kubernetes version such as 1.35.4")
 	}
 	for key, v := range map[string]string{Talosconfig: o.Talosconfig, Kubeconfig: o.Kubeconfig} {
-		if v == hidden {
+		switch v {
+		case hidden:
 			bad(key, v, "its value: run `pulumi stack output --json --show-secrets`")
+		case "":
+			bad(key, v, "the cluster's client config, which the onprem stack exports as a secret")
 		}
 	}
 	controlPlanes := 0

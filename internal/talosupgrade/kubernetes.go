@@ -93,9 +93,13 @@ func (u *Upgrade) kubernetes(ctx context.Context) ([]Result, error) {
 	var results []Result
 	for _, n := range u.Outputs.Order() {
 		got, err := u.kubeNode(ctx, n.IP)
+		if err != nil && u.DryRun {
+			return results, &StepError{n, StepKubernetesRead, err}
+		}
 		res := Result{Node: n, Before: got.Kubelet}
 		why := mismatch(n, got, want)
 		if err != nil {
+			// The API may be restarting: waitKube reads again.
 			why = err.Error()
 		}
 		if why == "" {

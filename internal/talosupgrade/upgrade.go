@@ -68,6 +68,7 @@ const (
 	StepUpgrade          = "Upgrade API call"
 	StepReboot           = "wait for the target version after the reboot"
 	StepHealthAfter      = "cluster health after its upgrade"
+	StepKubernetesRead   = "read the node from the Kubernetes API"
 	StepKubernetes       = "wait for the target Kubernetes version"
 	StepKubernetesHealth = "cluster health after it reached the Kubernetes version"
 )

@@ -25,6 +25,7 @@ var runbooks = []string{
 	"replace-talos-node.md", // replace a Talos node
 	"rotate-keys.md",        // WireGuard and Spaces keys
 	"state-lock.md",         // a stuck state lock
+	"upgrade-talos.md",      // issue 18: Talos node by node, then Kubernetes
 }
 
 // Pulumi CLI commands (v3) the runbooks may use: top level, and the second

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 
@@ -43,4 +44,13 @@ func TestOnpremExportsWhatTheTalosUpgradeReads(t *testing.T) {
 		assert.False(t, seenWorker && n.ControlPlane(), "control plane %s after a worker", n.Name)
 	}
 	assert.True(t, seenWorker, "the onprem stack file has workers")
+}
+
+// The plan cannot know what the nodes run, and says where to read it
+// instead of showing the configured versions as if they ran.
+func TestPlanSaysWhereTheRunningVersionsAre(t *testing.T) {
+	var text bytes.Buffer
+	runOnprem(t, nil).WriteText(&text)
+	assert.Contains(t, text.String(), "running Talos and Kubernetes versions: not known offline, and in no state")
+	assert.Contains(t, text.String(), "go run ./cmd/talos-upgrade --dry-run")
 }

@@ -88,7 +88,7 @@ func TestMainDryRunChangesNothing(t *testing.T) {
 		args  []string
 		stdin []byte
 	}{
-		"outputs on stdin":                              {[]string{"--outputs", "-", "--dry-run"}, stackOutputs(t, talosconfig, kubeconfig)},
+		"outputs on stdin": {[]string{"--outputs", "-", "--dry-run"}, stackOutputs(t, talosconfig, kubeconfig)},
 		"secrets hidden, client configs given as files": {[]string{"--outputs", hiddenFile, "--talosconfig", talosFile, "--kubeconfig", kubeFile, "--dry-run"}, nil},
 	} {
 		t.Run(name, func(t *testing.T) {

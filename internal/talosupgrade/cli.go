@@ -66,7 +66,7 @@ Flags:
 		fmt.Fprintf(stderr, "talos-upgrade: %v\n", err)
 		return 1
 	}
-	defer talos.Close() //nolint:errcheck // nothing to do about it on the way out
+	defer talos.Close()
 	kube, err := NewKubeAPI(out.Kubeconfig)
 	if err != nil {
 		fmt.Fprintf(stderr, "talos-upgrade: %v\n", err)
@@ -146,7 +146,7 @@ func summary(w io.Writer, out *stackout.Outputs, talos, kube []Result) {
 		t, k := find(talos, n), find(kube, n)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", n.Name, n.Role, orNone(t.Before), orDash(t.Action), orNone(k.Before), orDash(join(k.Action, k.Message)))
 	}
-	tw.Flush() //nolint:errcheck // a summary on stdout
+	tw.Flush()
 }
 
 func find(rs []Result, n stackout.Node) Result {

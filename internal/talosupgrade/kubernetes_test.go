@@ -153,7 +153,7 @@ func TestKubernetesNodeByNode(t *testing.T) {
 			defer cancel()
 			c, err := talosupgrade.Dial(ctx, talosconfig)
 			require.NoError(t, err)
-			defer c.Close() //nolint:errcheck
+			defer c.Close()
 			kube := &scripted{behind: tc.behind}
 			var log bytes.Buffer
 			u := &talosupgrade.Upgrade{
@@ -182,15 +182,10 @@ func TestKubernetesNodeByNode(t *testing.T) {
 			for n, a := range tc.wantActions {
 				assert.Equal(t, a, actions[n], n)
 			}
-			if tc.wantErrNode == nil {
-				require.NoError(t, err)
-				return
+			requireStep(t, err, tc.wantErrNode, talosupgrade.StepKubernetes)
+			if tc.wantErrNode != nil {
+				assert.Contains(t, err.Error(), "kube-apiserver image registry.k8s.io/kube-apiserver:v1.34.9")
 			}
-			var step *talosupgrade.StepError
-			require.ErrorAs(t, err, &step)
-			assert.Equal(t, *tc.wantErrNode, step.Node)
-			assert.Equal(t, talosupgrade.StepKubernetes, step.Step)
-			assert.Contains(t, err.Error(), "kube-apiserver image registry.k8s.io/kube-apiserver:v1.34.9")
 		})
 	}
 }

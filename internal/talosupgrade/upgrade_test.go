@@ -222,15 +222,7 @@ func TestUpgradeOrderSkipAndStop(t *testing.T) {
 			calls, violations := f.recorded()
 			assert.Equal(t, tc.want, story(calls), "log:\n%s", log)
 			assert.Empty(t, violations)
-			if tc.wantErrNode == nil {
-				require.NoError(t, err)
-				return
-			}
-			var step *talosupgrade.StepError
-			require.ErrorAs(t, err, &step)
-			assert.Equal(t, *tc.wantErrNode, step.Node)
-			assert.Equal(t, tc.wantErrStep, step.Step)
-			assert.Contains(t, err.Error(), tc.wantErrNode.Name, "the error names the node")
+			requireStep(t, err, tc.wantErrNode, tc.wantErrStep)
 		})
 	}
 }
@@ -275,9 +267,7 @@ func TestUpgradeCallsCarryTheStackValues(t *testing.T) {
 func TestRetryRebootsNothingTwice(t *testing.T) {
 	f := &fakeTalos{nodes: nodesAt(oldTalos, nil), healthFails: map[int]string{2: "etcd to be healthy"}}
 	_, _, err := run(t, f, false)
-	var step *talosupgrade.StepError
-	require.ErrorAs(t, err, &step)
-	require.Equal(t, cp2, step.Node)
+	requireStep(t, err, &cp2, talosupgrade.StepHealthAfter)
 
 	first, _ := f.recorded()
 	f.mu.Lock()
@@ -312,9 +302,21 @@ func TestRebootTimeoutNamesTheLastError(t *testing.T) {
 	nodes[w1.IP].downFor = 1 << 20
 	f := &fakeTalos{nodes: nodes}
 	_, _, err := run(t, f, false)
-	var step *talosupgrade.StepError
-	require.ErrorAs(t, err, &step)
-	assert.Equal(t, w1, step.Node)
-	assert.Equal(t, talosupgrade.StepReboot, step.Step)
+	requireStep(t, err, &w1, talosupgrade.StepReboot)
 	assert.Contains(t, err.Error(), "rebooting")
+}
+
+// requireStep checks the first failure of a run: none when node is nil,
+// else a StepError naming the node (in the message too) and the step.
+func requireStep(t *testing.T, err error, node *stackout.Node, step string) {
+	t.Helper()
+	if node == nil {
+		require.NoError(t, err)
+		return
+	}
+	var se *talosupgrade.StepError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, *node, se.Node)
+	assert.Equal(t, step, se.Step)
+	assert.Contains(t, err.Error(), node.Name, "the error names the node")
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/hybridcloud/platform/components/talos"
 	"github.com/hybridcloud/platform/internal/config"
 	"github.com/hybridcloud/platform/internal/prodref"
+	"github.com/hybridcloud/platform/internal/talosupgrade/stackout"
 )
 
 // Onprem is the on-premises side: the Talos cluster, its storage, the
@@ -78,10 +79,14 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 	for _, n := range cfg.Talos.ControlPlanes() {
 		controlPlanes = append(controlPlanes, pulumi.String(n.IP))
 	}
+	var nodes pulumi.MapArray
+	for _, n := range cfg.Talos.Nodes {
+		nodes = append(nodes, pulumi.Map{"name": pulumi.String(n.Name), "ip": pulumi.String(n.IP), "role": pulumi.String(n.Role)})
+	}
 	outputs := pulumi.Map{
 		"addressPlan":        addressPlan(cfg),
-		"kubeconfig":         cluster.Kubeconfig,
-		"talosconfig":        cluster.Talosconfig,
+		stackout.Kubeconfig:  cluster.Kubeconfig,
+		stackout.Talosconfig: cluster.Talosconfig,
 		"kubernetesEndpoint": cluster.Endpoint,
 		"talosEndpoints":     controlPlanes,
 		// prod's network.onpremWireguardPublicKey must equal this.
@@ -91,6 +96,14 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		"storageClasses":     pulumi.StringMap{"default": disks.DefaultClass, "shared": disks.SharedClass},
 		"registryEndpoint":   pulumi.String(prod.RegistryEndpoint),
 		"registryPullSecret": pull.Name,
+		// What cmd/talos-upgrade reads: the versions every node must run,
+		// and the nodes in config order. The machine config names the
+		// installer, but Talos uses it only at install: the OS moves only
+		// when that command upgrades it.
+		stackout.TalosVersion:      pulumi.String(cfg.Talos.TalosVersion),
+		stackout.InstallImage:      pulumi.String(cfg.Talos.InstallImage),
+		stackout.KubernetesVersion: pulumi.String(cfg.Talos.KubernetesVersion),
+		stackout.Nodes:             nodes,
 	}
 	// ingressAddress, Cloudflare's failover origin, comes with the platform.
 	for k, v := range platform.Exports() {

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -29,7 +30,7 @@ func TestCronMaxGap(t *testing.T) {
 		{"0 3 * * mon-fri", 3 * day},
 		{"0 3 * * MON", 7 * day},
 		{"0 0 1,15 * *", 17 * day},     // the 15th to the 1st after a 31-day month
-		{"0 0 31 * *", 61 * day},       // 31 July... 31 August to 31 October
+		{"0 0 31 * *", 61 * day},       // 31 August to 31 October
 		{"0 0 1 jan-mar *", 306 * day}, // 1 March to 1 January
 		{"@hourly", time.Hour},
 		{"@daily", day},
@@ -41,8 +42,13 @@ func TestCronMaxGap(t *testing.T) {
 		{"@every 6h", 6 * time.Hour},
 		{"@every 36h", 36 * time.Hour},
 		{"@every 1m", time.Minute},
-		{" @daily", day},
-		{"0 0 29 2 *", 3 * 366 * day},
+		// The library's answers where the hand-written parser differed:
+		{"0 0 29 2 *", (3*365 + 366) * day},                 // 2028 to 2032; the old scan said 3 x 366 days
+		{"CRON_TZ=UTC 0 3 * * *", day},                      // Velero documents CRON_TZ=<zone>
+		{"CRON_TZ=Europe/Berlin 0 3 * * *", 25 * time.Hour}, // the autumn clock change
+		{"TZ=America/New_York 0 3 * * *", 25 * time.Hour},
+		{"*-5 * * * *", time.Minute},       // "*" with a range end: ParseStandard reads "*"
+		{"1,,2 * * * *", 59 * time.Minute}, // empty list items are dropped
 	}
 	for _, c := range cases {
 		t.Run(c.expr, func(t *testing.T) {
@@ -70,10 +76,13 @@ func TestCronRefused(t *testing.T) {
 		"0 3 L * *",   // Quartz syntax
 		"@reboot",
 		"@every soon",
-		"@every 30s",
-		"CRON_TZ=UTC 0 3 * * *",
-		"*-5 * * * *",
-		"1,,2 * * * *",
+		" @daily",     // ParseStandard does not trim; the old parser did
+		"@daily ",     // an unknown descriptor to ParseStandard
+		"CRON_TZ=UTC", // ParseStandard panics on this; Velero recovers, so do we
+		"CRON_TZ=Mars/Olympus 0 3 * * *",
+		// this project's floor: ParseStandard takes any duration and
+		// rounds it up to a second
+		"@every 30s", "@every 0s", "@every -1h",
 	} {
 		t.Run(expr, func(t *testing.T) {
 			_, err := CronMaxGap(expr)
@@ -123,5 +132,58 @@ func TestValidateBackupCron(t *testing.T) {
 			}
 			assert.Contains(t, keys, Project+":"+c.wantKey)
 		})
+	}
+}
+
+// everyRunGap is the longest gap by asking Next for every run in [from, to),
+// each from the run itself: what gapWithin must equal.
+func everyRunGap(t *testing.T, sched cron.Schedule, from, to time.Time) time.Duration {
+	var gap time.Duration
+	for run := sched.Next(from.Add(-time.Second)); !run.IsZero() && run.Before(to); {
+		next := sched.Next(run)
+		require.False(t, next.IsZero())
+		gap = max(gap, next.Sub(run))
+		run = next
+	}
+	return gap
+}
+
+// The day skipping in gapWithin gives what a walk through every run gives,
+// including across clock changes (Lord Howe moves by 30 minutes).
+func TestGapWithinMatchesEveryRun(t *testing.T) {
+	exprs := []string{
+		"0 */6 * * *", "15 * * * *", "*/7 * * * *", "*/20 1-3 * * *", "30 2 * * *", "0 1,13 * * *",
+		"45 23 * * *", "0 0 * * *", "0 2 * * 0", "0 3 * * 1-5", "0 0 1,15 * *", "0 0 29 2 *", "0 9-17/4 * * mon-fri",
+	}
+	windows := []struct {
+		zone     string
+		from, to time.Time
+	}{
+		{"UTC", time.Date(2028, 1, 20, 0, 0, 0, 0, time.UTC), time.Date(2028, 3, 10, 0, 0, 0, 0, time.UTC)},
+		{"Europe/Berlin", time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC), time.Date(2026, 4, 5, 0, 0, 0, 0, time.UTC)},
+		{"Europe/Berlin", time.Date(2026, 10, 20, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 5, 0, 0, 0, 0, time.UTC)},
+		{"America/New_York", time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC)},
+		{"America/New_York", time.Date(2026, 10, 25, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 8, 0, 0, 0, 0, time.UTC)},
+		{"Australia/Lord_Howe", time.Date(2026, 3, 30, 0, 0, 0, 0, time.UTC), time.Date(2026, 4, 12, 0, 0, 0, 0, time.UTC)},
+		{"Asia/Kolkata", time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 6, 20, 0, 0, 0, 0, time.UTC)},
+	}
+	for _, w := range windows {
+		loc, err := time.LoadLocation(w.zone)
+		require.NoError(t, err)
+		for _, expr := range exprs {
+			spec := expr
+			if w.zone != "UTC" {
+				spec = "CRON_TZ=" + w.zone + " " + expr
+			}
+			t.Run(spec+" from "+w.from.Format(time.DateOnly), func(t *testing.T) {
+				sched, err := parseCron(spec)
+				require.NoError(t, err)
+				y, m, d := w.from.Date()
+				from := time.Date(y, m, d, 0, 0, 0, 0, loc)
+				y, m, d = w.to.Date()
+				to := time.Date(y, m, d, 0, 0, 0, 0, loc)
+				assert.Equal(t, everyRunGap(t, sched, from, to), gapWithin(sched, loc, from, to))
+			})
+		}
 	}
 }

@@ -143,11 +143,10 @@ func validateBackup(p *problems, b *Backup) {
 			p.add(key+".name", s.Name, "a schedule name not used by another schedule")
 		}
 		names[s.Name] = true
-		spec, err := parseCron(s.Cron)
-		var gap time.Duration
+		gap, err := CronMaxGap(s.Cron)
 		if err != nil {
-			p.add(key+".cron", s.Cron, "a cron expression (minute hour day-of-month month day-of-week, UTC) or a descriptor such as @daily: "+err.Error())
-		} else if gap = spec.maxGap(); gap == 0 {
+			p.add(key+".cron", s.Cron, "a cron expression as Velero parses it (minute hour day-of-month month day-of-week, UTC unless prefixed CRON_TZ=<zone>) or a descriptor such as @daily: "+err.Error())
+		} else if gap == 0 {
 			p.add(key+".cron", s.Cron, "a cron expression that runs at least once (this one never matches a date)")
 		}
 		ttl, err := time.ParseDuration(s.TTL)

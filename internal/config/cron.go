@@ -154,7 +154,7 @@ func CronMaxGap(expr string) (time.Duration, error) {
 }
 
 // MaxGap returns the longest time between two consecutive runs of the
-// schedule, computed by the same simulation validation uses; an error means
+// schedule, computed by the same scan validation uses; an error means
 // the cron expression does not parse or never runs.
 func (s BackupSchedule) MaxGap() (time.Duration, error) {
 	gap, err := CronMaxGap(s.Cron)

@@ -320,7 +320,8 @@ func (cp *ControlPlane) WriteAccess(path string) error {
 // load balancer, storage and ingress-status loops) until ctx ends: f at
 // once, then whenever one of the collections it reads changes, as the real
 // controllers do with their informers. A watch per collection reports the
-// changes; f runs at most once per burst of events. A failed f is retried
+// changes; f runs at most once per burst of events, and at most once every
+// minInterval. A failed f is retried
 // after retryAfter, and every resync f also runs unasked, as an informer's
 // resync does, so that a change a broken watch missed is still seen.
 //
@@ -364,11 +365,20 @@ func (c *Cluster) reconcile(ctx context.Context, what string, collections []stri
 		case <-retry:
 		case <-resyncT.C:
 		}
+		// While objects change without pause (a bring-up's status updates),
+		// run no more often than the old poll did.
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(minInterval):
+		}
 	}
 }
 
-// The reconcile loops' retry delay and resync period.
+// The reconcile loops' retry delay, resync period and shortest interval
+// between two runs.
 const (
-	retryAfter = time.Second
-	resync     = 10 * time.Second
+	retryAfter  = time.Second
+	resync      = 10 * time.Second
+	minInterval = 250 * time.Millisecond
 )

@@ -23,7 +23,7 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	cluster, err := talos.NewTalosCluster(ctx, cfg.Talos.ClusterName, &talos.Args{
+	cluster, err := talos.New(ctx, cfg.Talos.ClusterName, &talos.Args{
 		Talos: cfg.Talos, Network: cfg.Network, LocalStoragePath: cfg.Storage.LocalPath,
 		ChartRepository: cfg.Platform.ChartRepository,
 		WireGuard: talos.WireGuard{
@@ -39,7 +39,7 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	disks, err := storage.NewOnpremStorage(ctx, cfg.Talos.ClusterName, &storage.Args{
+	disks, err := storage.New(ctx, cfg.Talos.ClusterName, &storage.Args{
 		Provider: cluster.Provider, Storage: cfg.Storage, Cni: cluster.Cni,
 		ChartRepository: cfg.Platform.ChartRepository,
 	})
@@ -67,7 +67,7 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	pull, err := registry.NewPullSecret(ctx, cfg.PullSecret.Name, &registry.Args{
+	pull, err := registry.New(ctx, cfg.PullSecret.Name, &registry.Args{
 		Provider: cluster.Provider, SecretName: cfg.PullSecret.Name,
 		Namespaces: cfg.PullSecret.Namespaces, Namespace: platform.Namespace,
 		DockerConfig: prod.RegistryDockerConfig,

@@ -231,7 +231,7 @@ func Platform(ctx *pulumi.Context, cfg *config.Config, in PlatformInputs) (*Plat
 	}
 	endpoint := pulumi.Sprintf("%s.digitaloceanspaces.com", in.SpacesRegion)
 
-	base, err := baseline.NewBaseline(ctx, "baseline", &baseline.Args{
+	base, err := baseline.New(ctx, "baseline", &baseline.Args{
 		Platform:          platformNamespaces(in.Kind),
 		Apps:              pc.Apps,
 		RBAC:              pc.RBAC,
@@ -257,7 +257,7 @@ func Platform(ctx *pulumi.Context, cfg *config.Config, in PlatformInputs) (*Plat
 			interfaces = append(interfaces, n.Interface)
 		}
 	}
-	obs, err := observability.NewObservability(ctx, "observability", &observability.Args{
+	obs, err := observability.New(ctx, "observability", &observability.Args{
 		Kind:                 in.Kind,
 		ClusterName:          cluster,
 		Namespace:            base.Namespace(nsMonitoring),
@@ -283,7 +283,7 @@ func Platform(ctx *pulumi.Context, cfg *config.Config, in PlatformInputs) (*Plat
 	// nothing more of the observability stack.
 	afterMonitoring := []pulumi.Resource{obs.CRDs}
 
-	argo, err := gitops.NewGitOps(ctx, "gitops", &gitops.Args{
+	argo, err := gitops.New(ctx, "gitops", &gitops.Args{
 		Namespace:   base.Namespace(nsArgoCD),
 		ClusterName: cluster,
 		Source:      pc.GitOps,
@@ -297,7 +297,7 @@ func Platform(ctx *pulumi.Context, cfg *config.Config, in PlatformInputs) (*Plat
 	if err != nil {
 		return nil, err
 	}
-	velero, err := backup.NewBackup(ctx, "backup", &backup.Args{
+	velero, err := backup.New(ctx, "backup", &backup.Args{
 		Kind:            in.Kind,
 		Namespace:       base.Namespace(nsVelero),
 		Bucket:          in.BackupsBucket,
@@ -323,7 +323,7 @@ func Platform(ctx *pulumi.Context, cfg *config.Config, in PlatformInputs) (*Plat
 		b := uiBackends[ui]
 		routes = append(routes, ingress.Route{Name: ui, Host: in.Edge.UIs[ui], Namespace: base.Namespace(b.namespace), Service: b.service, Port: b.port})
 	}
-	edge, err := ingress.NewIngress(ctx, "ingress", &ingress.Args{
+	edge, err := ingress.New(ctx, "ingress", &ingress.Args{
 		Routes:            routes,
 		Kind:              in.Kind,
 		ClusterName:       cluster,

@@ -22,28 +22,28 @@ func TestComponentsRejectBadArgs(t *testing.T) {
 		make func(ctx *pulumi.Context) error
 		want string
 	}{
-		{name: "talos nil", want: "talos: NewTalosCluster needs Args", make: func(ctx *pulumi.Context) error {
-			_, err := talos.NewTalosCluster(ctx, "x", nil)
+		{name: "talos nil", want: "talos: Args are required", make: func(ctx *pulumi.Context) error {
+			_, err := talos.New(ctx, "x", nil)
 			return err
 		}},
 		{name: "talos without nodes or peer", want: "no control-plane node", make: func(ctx *pulumi.Context) error {
-			_, err := talos.NewTalosCluster(ctx, "x", &talos.Args{Talos: config.Talos{WireguardNode: "cp-1"}})
+			_, err := talos.New(ctx, "x", &talos.Args{Talos: config.Talos{WireguardNode: "cp-1"}})
 			return err
 		}},
-		{name: "storage nil", want: "storage: NewOnpremStorage needs Args", make: func(ctx *pulumi.Context) error {
-			_, err := storage.NewOnpremStorage(ctx, "x", nil)
+		{name: "storage nil", want: "storage: Args are required", make: func(ctx *pulumi.Context) error {
+			_, err := storage.New(ctx, "x", nil)
 			return err
 		}},
 		{name: "storage with ceph", want: "Ceph is not built", make: func(ctx *pulumi.Context) error {
-			_, err := storage.NewOnpremStorage(ctx, "x", &storage.Args{Storage: config.Storage{Ceph: true}})
+			_, err := storage.New(ctx, "x", &storage.Args{Storage: config.Storage{Ceph: true}})
 			return err
 		}},
-		{name: "pull secret nil", want: "registry: NewPullSecret needs Args", make: func(ctx *pulumi.Context) error {
-			_, err := registry.NewPullSecret(ctx, "x", nil)
+		{name: "pull secret nil", want: "registry: Args are required", make: func(ctx *pulumi.Context) error {
+			_, err := registry.New(ctx, "x", nil)
 			return err
 		}},
-		{name: "pull secret without credentials", want: "args.DockerConfig is required", make: func(ctx *pulumi.Context) error {
-			_, err := registry.NewPullSecret(ctx, "x", &registry.Args{SecretName: "s", Namespaces: []string{"apps"}})
+		{name: "pull secret without credentials", want: "Args.DockerConfig is required", make: func(ctx *pulumi.Context) error {
+			_, err := registry.New(ctx, "x", &registry.Args{SecretName: "s", Namespaces: []string{"apps"}})
 			return err
 		}},
 	} {

@@ -8,13 +8,14 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
+	"github.com/hybridcloud/platform/components/storage"
+	"github.com/hybridcloud/platform/components/talos"
 	"github.com/hybridcloud/platform/internal/mockcloud"
 )
 
 // Type tokens the diagram recognises.
 const (
 	typeDoks         = "digitalocean:index/kubernetesCluster:KubernetesCluster"
-	typeTalos        = "hybrid:talos:TalosCluster"
 	typeBucket       = "digitalocean:index/spacesBucket:SpacesBucket"
 	typeDatabase     = "digitalocean:index/databaseCluster:DatabaseCluster"
 	typeDBFirewall   = "digitalocean:index/databaseFirewall:DatabaseFirewall"
@@ -25,7 +26,6 @@ const (
 	typeChart        = "kubernetes:helm.sh/v4:Chart"
 	typeStackRef     = "pulumi:pulumi:StackReference"
 	typeStorageClass = "kubernetes:storage.k8s.io/v1:StorageClass"
-	storagePrefix    = "hybrid:storage:"
 )
 
 // Side groups (top-level subgraphs).
@@ -123,7 +123,7 @@ func (b *builder) addClusters() {
 		case typeDoks:
 			b.addNode(r, Node{ID: "doks_" + ident(r.Name), Kind: KindCluster, Class: "doks",
 				Label: "DOKS cluster<br/>" + str(r, "name") + ", Kubernetes " + str(r, "version")})
-		case typeTalos:
+		case talos.Type:
 			b.addNode(r, Node{ID: "talos_" + ident(r.Name), Kind: KindCluster, Class: "talos",
 				Label: "Talos cluster<br/>" + r.Name + ", " + b.talosNodes(r)})
 		}
@@ -157,7 +157,7 @@ func (b *builder) addKeyNodes() {
 			b.addNode(r, Node{ID: "cloudflare_lb_" + ident(r.Name), Kind: KindEdge, Class: "cloudflare", Label: "Cloudflare load balancer<br/>" + str(r, "name")})
 		case r.Type == typeStackRef:
 			b.addNode(r, Node{ID: "stack_" + ident(r.Name), Kind: KindStack, Label: "Stack " + str(r, "name")})
-		case strings.HasPrefix(r.Type, storagePrefix):
+		case r.Type == storage.Type:
 			b.addNode(r, Node{ID: "storage_" + ident(r.Name), Kind: KindStorage, Label: "On-prem storage<br/>storage classes " + strings.Join(b.storageClasses(r), ", ")})
 		case r.Type == typeChart:
 			b.addChartNodes(r)
@@ -205,7 +205,7 @@ func (b *builder) clusterOf(urn string) string {
 	c := ""
 	switch {
 	case r == nil:
-	case r.Type == typeDoks || r.Type == typeTalos:
+	case r.Type == typeDoks || r.Type == talos.Type:
 		c = b.nodeOf[r.URN]
 	case r.Provider != "":
 		c = b.clusterOf(r.Provider)
@@ -215,10 +215,10 @@ func (b *builder) clusterOf(urn string) string {
 				break
 			}
 		}
-	case r.Type == typeTalos:
+	case r.Type == talos.Type:
 		c = b.nodeOf[r.URN]
 	default:
-		if p := b.byURN[r.Parent]; p != nil && p.Type == typeTalos {
+		if p := b.byURN[r.Parent]; p != nil && p.Type == talos.Type {
 			c = b.nodeOf[p.URN]
 		}
 	}
@@ -296,7 +296,7 @@ func (b *builder) container(n *Node, r *mockcloud.Resource) string {
 	case KindEdge:
 		return b.side(sideCloudflare)
 	case KindCluster:
-		if r.Type == typeTalos {
+		if r.Type == talos.Type {
 			return b.side(sideOnprem)
 		}
 		return b.side(sideDigitalOcean)

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/hybridcloud/platform/components/ingress"
 	"github.com/hybridcloud/platform/internal/config"
 	"github.com/hybridcloud/platform/internal/diagram"
 	"github.com/hybridcloud/platform/internal/mockcloud"
@@ -237,7 +240,7 @@ func shortType(t string) string {
 // Cloudflare load balancer, or where there is none, the ingress Service.
 func isOrigin(r *mockcloud.Resource) bool {
 	return r.Type == "cloudflare:index/loadBalancer:LoadBalancer" ||
-		(r.Type == "kubernetes:core/v1:Service" && strings.HasSuffix(r.Parent, "hybrid:ingress:Ingress::ingress"))
+		(r.Type == "kubernetes:core/v1:Service" && resource.URN(r.Parent).Type() == ingress.Type)
 }
 
 func writeChain(w io.Writer, title string, c *Chain) {

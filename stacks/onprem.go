@@ -3,6 +3,7 @@ package stacks
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hybridcloud/platform/components/platform"
 	"github.com/hybridcloud/platform/components/registry"
 	"github.com/hybridcloud/platform/components/storage"
 	"github.com/hybridcloud/platform/components/talos"
@@ -46,30 +47,29 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	platform, err := Platform(ctx, cfg, PlatformInputs{
-		Kind:          config.ClusterTalos,
-		Provider:      cluster.Provider,
-		StorageClass:  storage.LocalClass,
-		SpacesRegion:  pulumi.String(prod.SpacesRegion),
-		BackupsBucket: pulumi.String(prod.Buckets["velero"]),
-		LogsBucket:    pulumi.String(prod.Buckets["loki"]),
-		AppBucket:     pulumi.String(prod.Buckets["app"]),
-		Loki:          SpacesCredentials{AccessKey: prod.Keys["loki"].AccessKey, SecretKey: prod.Keys["loki"].SecretKey},
-		Velero:        SpacesCredentials{AccessKey: prod.Keys["velero"].AccessKey, SecretKey: prod.Keys["velero"].SecretKey},
-		// Pods need the CNI, and the ingress's LB-IPAM resources are Cilium's.
-		DependsOn: []pulumi.Resource{cluster.Cni},
-		// Prometheus, Alertmanager, Grafana and Loki claim local-ssd volumes.
-		VolumesAfter: disks.Ready,
-		// This cluster is the failover origin: it routes what prod's edge
-		// publishes and probes itself as prod's monitor does.
-		Edge: EdgeContract{UIs: prod.PublishedUIs, OriginCheck: prod.OriginCheck},
-	})
+	args := PlatformArgs(cfg)
+	args.Provider = cluster.Provider
+	args.StorageClass = storage.LocalClass
+	args.SpacesRegion = pulumi.String(prod.SpacesRegion)
+	args.BackupsBucket = pulumi.String(prod.Buckets["velero"])
+	args.LogsBucket = pulumi.String(prod.Buckets["loki"])
+	args.AppBucket = pulumi.String(prod.Buckets["app"])
+	args.Loki = platform.SpacesCredentials{AccessKey: prod.Keys["loki"].AccessKey, SecretKey: prod.Keys["loki"].SecretKey}
+	args.Velero = platform.SpacesCredentials{AccessKey: prod.Keys["velero"].AccessKey, SecretKey: prod.Keys["velero"].SecretKey}
+	// Pods need the CNI, and the ingress's LB-IPAM resources are Cilium's.
+	args.DependsOn = []pulumi.Resource{cluster.Cni}
+	// Prometheus, Alertmanager, Grafana and Loki claim local-ssd volumes.
+	args.VolumesAfter = disks.Ready
+	// This cluster is the failover origin: it routes what prod's edge
+	// publishes and probes itself as prod's monitor does.
+	args.Edge = platform.EdgeContract{UIs: prod.PublishedUIs, OriginCheck: prod.OriginCheck}
+	layer, err := platform.New(ctx, "platform", args)
 	if err != nil {
 		return nil, err
 	}
 	pull, err := registry.New(ctx, cfg.PullSecret.Name, &registry.Args{
 		Provider: cluster.Provider, SecretName: cfg.PullSecret.Name,
-		Namespaces: cfg.PullSecret.Namespaces, Namespace: platform.Namespace,
+		Namespaces: cfg.PullSecret.Namespaces, Namespace: layer.Namespace,
 		DockerConfig: prod.RegistryDockerConfig,
 	})
 	if err != nil {
@@ -106,7 +106,7 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		stackout.Nodes:             nodes,
 	}
 	// ingressAddress, Cloudflare's failover origin, comes with the platform.
-	for k, v := range platform.Exports() {
+	for k, v := range layer.Exports() {
 		outputs[k] = v
 	}
 	return outputs, nil

@@ -91,7 +91,8 @@ func (a *Args) check() error {
 		field := fmt.Sprintf("Platform[%d]", i)
 		e.Required(field+".Name", ns.Name == "")
 		e.OneOf(field+".PodSecurity", ns.PodSecurity, LevelPrivileged, LevelBaseline, LevelRestricted)
-		e.RequiredFor(field+".Reason", ns.PodSecurity != LevelRestricted && ns.Reason == "", "for a "+ns.PodSecurity+" namespace")
+		below := ns.PodSecurity == LevelPrivileged || ns.PodSecurity == LevelBaseline
+		e.RequiredFor(field+".Reason", below && ns.Reason == "", "for a "+ns.PodSecurity+" namespace")
 		if seen[ns.Name] {
 			e.Invalid(field+".Name", "namespace %q declared twice", ns.Name)
 		}

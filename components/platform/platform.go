@@ -1,27 +1,29 @@
-package stacks
-
-// The platform layer both clusters run. Each stack's composition calls
-// Platform once, after its cluster exists:
+// Package platform is the platform layer both clusters run, one component
+// (hybrid:platform:Platform) with five children: the security baseline,
+// observability, GitOps, backup and the ingress. Each stack's composition
+// declares it once, after its cluster exists. It reads no config: the stack
+// hands it everything in Args (stacks.PlatformArgs fills what the stack
+// config decides).
 //
 //	prod (DOKS):
-//	  out, err := Platform(ctx, cfg, PlatformInputs{
-//	      Kind: config.ClusterDOKS, Provider: doks.Provider, StorageClass: "do-block-storage",
-//	      SpacesRegion: pulumi.String(cfg.Spaces.Region),
-//	      BackupsBucket: backups.Name, LogsBucket: logs.Name,
-//	      Loki:   SpacesCredentials{AccessKey: lokiKey.AccessKey, SecretKey: lokiKey.SecretKey},
-//	      Velero: SpacesCredentials{AccessKey: veleroKey.AccessKey, SecretKey: veleroKey.SecretKey},
-//	  })
+//	  args := stacks.PlatformArgs(cfg) // kind, names, settings, secrets
+//	  args.Provider, args.StorageClass = cluster.Provider, "do-block-storage"
+//	  args.SpacesRegion = pulumi.String(cfg.Spaces.Region)
+//	  args.BackupsBucket = svc.Buckets.MapIndex(pulumi.String(data.ConsumerVelero)) // LogsBucket, AppBucket alike
+//	  args.Loki = platform.SpacesCredentials{AccessKey: svc.Keys[data.ConsumerLoki].AccessKey, ...} // Velero alike
+//	  layer, err := platform.New(ctx, "platform", args)
 //	onprem (Talos):
-//	  out, err := Platform(ctx, cfg, PlatformInputs{
-//	      Kind: config.ClusterTalos, Provider: talos.Provider, StorageClass: "local-ssd",
-//	      SpacesRegion: prod.GetStringOutput(pulumi.String("spacesRegion")),
-//	      BackupsBucket: ..., LogsBucket: ..., Loki: ..., Velero: ...,  // from the prod StackReference
-//	      DependsOn: []pulumi.Resource{cilium},                        // LB-IPAM CRDs come with Cilium
-//	  })
-//	then export out.Exports() (merged into the stack's outputs).
+//	  args.Provider, args.StorageClass = cluster.Provider, storage.LocalClass
+//	  args.SpacesRegion, the buckets and keys: from the prod stack (prodref)
+//	  args.DependsOn = []pulumi.Resource{cluster.Cni}   // LB-IPAM CRDs come with Cilium
+//	  args.VolumesAfter = disks.Ready
+//	then merge layer.Exports() into the stack's outputs.
 //
 // Contract:
-//   - Kind must match the stack: prod runs DOKS, onprem runs Talos.
+//   - Kind is the cluster's kind: config.ClusterDOKS or config.ClusterTalos.
+//   - ClusterName labels metrics and logs and is this cluster's prefix in
+//     the shared buckets; PeerClusterName is the other cluster's prefix,
+//     whose backups this one may restore.
 //   - Provider is the cluster's kubernetes.Provider; every object of the
 //     layer is created through it.
 //   - StorageClass is the cluster's default ReadWriteOnce class
@@ -30,22 +32,24 @@ package stacks
 //   - SpacesRegion is the region of the Spaces buckets (nyc3); the S3
 //     endpoint is derived from it.
 //   - BackupsBucket and LogsBucket are the bucket names; both clusters
-//     share them, each under its own prefix (the stack name).
+//     share them, each under its own prefix (ClusterName).
 //   - Loki and Velero are each consumer's own Spaces key. The values may
-//     come from SpacesKey resources or a StackReference; Platform makes them
-//     secret either way.
+//     come from SpacesKey resources or a StackReference; the platform makes
+//     them secret either way.
+//   - ControlPlaneIPs (scraped for etcd, scheduler and controller-manager),
+//     PublicAddress and L2Interfaces are Talos's; empty on DOKS.
 //   - DependsOn lists resources the layer must wait for beyond the
 //     provider (the Cilium release on Talos).
 //   - VolumesAfter lists what workloads with volumes must also wait for
 //     (the storage provisioners and classes on Talos); the rest of the
 //     layer, the ingress among it, does not wait for them.
 //
-// Platform reads the validated "platform" config and the grafanaAdminPassword,
-// originTlsCertificate and originTlsPrivateKey secrets from cfg.
+// The five children were top-level resources before the platform was a
+// component; each carries an alias to that URN, so that a deployed stack
+// keeps them (tests/aliases_test.go).
+package platform
 
 import (
-	"errors"
-	"fmt"
 	"maps"
 	"slices"
 
@@ -56,9 +60,13 @@ import (
 	"github.com/hybridcloud/platform/components/gitops"
 	"github.com/hybridcloud/platform/components/ingress"
 	"github.com/hybridcloud/platform/components/observability"
+	"github.com/hybridcloud/platform/internal/argcheck"
 	"github.com/hybridcloud/platform/internal/ciliumpolicy"
 	"github.com/hybridcloud/platform/internal/config"
 )
+
+// Type is the component's type token.
+const Type = "hybrid:platform:Platform"
 
 // SpacesCredentials is one consumer's Spaces access key.
 type SpacesCredentials struct {
@@ -66,22 +74,43 @@ type SpacesCredentials struct {
 	SecretKey pulumi.StringInput
 }
 
-// PlatformInputs is what a stack hands the platform layer; see the contract
-// at the top of this file.
-type PlatformInputs struct {
-	Kind          string // config.ClusterDOKS or config.ClusterTalos
-	Provider      pulumi.ProviderResource
-	StorageClass  string
-	SpacesRegion  pulumi.StringInput
-	BackupsBucket pulumi.StringInput
-	LogsBucket    pulumi.StringInput
+// Args is what a stack hands the platform layer; see the contract in the
+// package comment.
+type Args struct {
+	Kind string // config.ClusterDOKS or config.ClusterTalos
+	// ClusterName is this cluster's name (the stack's), PeerClusterName the
+	// other cluster's.
+	ClusterName     string
+	PeerClusterName string
+	Provider        pulumi.ProviderResource
+	StorageClass    string
+	SpacesRegion    pulumi.StringInput
+	BackupsBucket   pulumi.StringInput
+	LogsBucket      pulumi.StringInput
 	// AppBucket is the app bucket's name: the namespaces with
-	// platform.apps[].appBucket may reach its Spaces endpoint.
-	AppBucket    pulumi.StringInput
-	Loki         SpacesCredentials
-	Velero       SpacesCredentials
-	DependsOn    []pulumi.Resource
-	VolumesAfter []pulumi.Resource
+	// Settings.Apps[].AppBucket may reach its Spaces endpoint.
+	AppBucket pulumi.StringInput
+	Loki      SpacesCredentials
+	Velero    SpacesCredentials
+	// Settings is the validated "platform" config.
+	Settings config.Platform
+	// AlertEmail receives Alertmanager's notifications.
+	AlertEmail string
+	// Secrets: Grafana's admin password, the Cloudflare Origin CA
+	// certificate and key the ingress serves, and Argo CD's Redis password.
+	GrafanaAdminPassword pulumi.StringInput
+	OriginCertificate    pulumi.StringInput
+	OriginKey            pulumi.StringInput
+	ArgoCDRedisPassword  pulumi.StringInput
+	// ControlPlaneIPs are the Talos control-plane node addresses.
+	ControlPlaneIPs []string
+	// PublicAddress is the router's public address that forwards 443 to the
+	// ingress's LoadBalancer IP (Talos); L2Interfaces the node NICs that
+	// announce that IP.
+	PublicAddress string
+	L2Interfaces  []string
+	DependsOn     []pulumi.Resource
+	VolumesAfter  []pulumi.Resource
 	// Edge is what the Cloudflare edge expects of this cluster, which is
 	// either origin: prod from its config, onprem from prod's outputs.
 	Edge EdgeContract
@@ -104,53 +133,59 @@ var uiBackends = map[string]struct {
 	config.UIArgoCD:  {nsArgoCD, gitops.Release + "-server", 80},
 }
 
-// PlatformOutputs is what the platform layer gives back to its stack.
-type PlatformOutputs struct {
+// Platform is the platform layer of one cluster.
+type Platform struct {
+	pulumi.ResourceState
+
 	// IngressAddress is the failover origin: the public address Cloudflare
 	// connects to (the DO load balancer's IP on DOKS, the router's public IP
 	// that forwards 443 to the LoadBalancer IP on Talos).
-	IngressAddress pulumi.StringOutput
+	IngressAddress pulumi.StringOutput `pulumi:"ingressAddress"`
 	// IngressLoadBalancerIP is the ingress Service's load-balancer address.
-	IngressLoadBalancerIP pulumi.StringOutput
-	IngressClass          pulumi.StringOutput
+	IngressLoadBalancerIP pulumi.StringOutput `pulumi:"ingressLoadBalancerIp"`
+	IngressClass          pulumi.StringOutput `pulumi:"ingressClass"`
 	// In-cluster URLs operators port-forward to.
-	GrafanaURL      pulumi.StringOutput
-	PrometheusURL   pulumi.StringOutput
-	AlertmanagerURL pulumi.StringOutput
-	LokiURL         pulumi.StringOutput
-	ArgoCDURL       pulumi.StringOutput
+	GrafanaURL      pulumi.StringOutput `pulumi:"grafanaUrl"`
+	PrometheusURL   pulumi.StringOutput `pulumi:"prometheusUrl"`
+	AlertmanagerURL pulumi.StringOutput `pulumi:"alertmanagerUrl"`
+	LokiURL         pulumi.StringOutput `pulumi:"lokiUrl"`
+	ArgoCDURL       pulumi.StringOutput `pulumi:"argocdUrl"`
 	// BackupLocation is where this cluster's Velero backups go.
-	BackupLocation  pulumi.StringOutput
-	BackupSchedules pulumi.StringArrayOutput
-	Namespaces      pulumi.StringArrayOutput
-	AppNamespaces   pulumi.StringArrayOutput
+	BackupLocation  pulumi.StringOutput      `pulumi:"backupLocation"`
+	BackupSchedules pulumi.StringArrayOutput `pulumi:"backupSchedules"`
+	Namespaces      pulumi.StringArrayOutput `pulumi:"namespaces"`
+	AppNamespaces   pulumi.StringArrayOutput `pulumi:"appNamespaces"`
 
 	baseline *baseline.Baseline
 }
 
 // Namespace returns a namespace's name as an output of the namespace the
 // baseline declares, so that resources placed in it wait for it.
-func (o *PlatformOutputs) Namespace(name string) pulumi.StringOutput {
-	return o.baseline.Namespace(name)
+func (p *Platform) Namespace(name string) pulumi.StringOutput {
+	return p.baseline.Namespace(name)
 }
 
 // Exports returns the stack outputs of the platform layer.
-func (o *PlatformOutputs) Exports() pulumi.Map {
+func (p *Platform) Exports() pulumi.Map {
 	return pulumi.Map{
-		"ingressAddress": o.IngressAddress,
-		"platform": pulumi.Map{
-			"ingressLoadBalancerIp": o.IngressLoadBalancerIP,
-			"ingressClass":          o.IngressClass,
-			"grafanaUrl":            o.GrafanaURL,
-			"prometheusUrl":         o.PrometheusURL,
-			"alertmanagerUrl":       o.AlertmanagerURL,
-			"lokiUrl":               o.LokiURL,
-			"argocdUrl":             o.ArgoCDURL,
-			"backupLocation":        o.BackupLocation,
-			"backupSchedules":       o.BackupSchedules,
-			"namespaces":            o.Namespaces,
-			"appNamespaces":         o.AppNamespaces,
-		},
+		"ingressAddress": p.IngressAddress,
+		"platform":       p.outputs(),
+	}
+}
+
+func (p *Platform) outputs() pulumi.Map {
+	return pulumi.Map{
+		"ingressLoadBalancerIp": p.IngressLoadBalancerIP,
+		"ingressClass":          p.IngressClass,
+		"grafanaUrl":            p.GrafanaURL,
+		"prometheusUrl":         p.PrometheusURL,
+		"alertmanagerUrl":       p.AlertmanagerURL,
+		"lokiUrl":               p.LokiURL,
+		"argocdUrl":             p.ArgoCDURL,
+		"backupLocation":        p.BackupLocation,
+		"backupSchedules":       p.BackupSchedules,
+		"namespaces":            p.Namespaces,
+		"appNamespaces":         p.AppNamespaces,
 	}
 }
 
@@ -162,40 +197,50 @@ const (
 	nsIngress    = "ingress"
 )
 
-func (in *PlatformInputs) check(cfg *config.Config) error {
-	var errs []error
-	if in.Kind != cfg.ClusterKind() {
-		errs = append(errs, fmt.Errorf("platform: stack %s runs a %s cluster, not %q", cfg.Stack, cfg.ClusterKind(), in.Kind))
+func (a *Args) check() error {
+	if a == nil {
+		return argcheck.Nil("platform")
 	}
-	if in.Provider == nil {
-		errs = append(errs, errors.New("platform: the cluster's kubernetes provider is required"))
+	e := argcheck.For("platform")
+	e.OneOf("Kind", a.Kind, config.ClusterDOKS, config.ClusterTalos)
+	e.Required("ClusterName", a.ClusterName == "")
+	e.Required("PeerClusterName", a.PeerClusterName == "")
+	if a.ClusterName != "" && a.PeerClusterName == a.ClusterName {
+		e.Invalid("PeerClusterName", "%q is this cluster's own name; the peer's must differ", a.PeerClusterName)
 	}
-	if in.StorageClass == "" {
-		errs = append(errs, errors.New("platform: the default StorageClass name is required"))
-	}
-	if in.SpacesRegion == nil || in.BackupsBucket == nil || in.LogsBucket == nil {
-		errs = append(errs, errors.New("platform: the Spaces region and the backups and logs buckets are required"))
-	}
-	if msg := in.Edge.OriginCheck.Check(); msg != "" {
-		errs = append(errs, errors.New("platform: Edge.OriginCheck."+msg))
-	}
-	for ui := range in.Edge.UIs {
-		if _, ok := uiBackends[ui]; !ok {
-			errs = append(errs, fmt.Errorf("platform: Edge.UIs: no backend for UI %q", ui))
-		}
-	}
-	for _, app := range cfg.Platform.Apps {
-		if app.AppBucket && in.AppBucket == nil {
-			errs = append(errs, fmt.Errorf("platform: the app bucket is required: namespace %s has appBucket", app.Name))
+	e.Required("Provider", a.Provider == nil)
+	e.Required("StorageClass", a.StorageClass == "")
+	e.Required("SpacesRegion", a.SpacesRegion == nil)
+	e.Required("BackupsBucket", a.BackupsBucket == nil)
+	e.Required("LogsBucket", a.LogsBucket == nil)
+	for _, app := range a.Settings.Apps {
+		if app.AppBucket && a.AppBucket == nil {
+			e.RequiredFor("AppBucket", true, "for app namespace "+app.Name+", which has appBucket")
 			break
 		}
 	}
-	for name, c := range map[string]SpacesCredentials{"loki": in.Loki, "velero": in.Velero} {
-		if c.AccessKey == nil || c.SecretKey == nil {
-			errs = append(errs, fmt.Errorf("platform: the %s Spaces key is required", name))
+	e.Required("Loki.AccessKey", a.Loki.AccessKey == nil)
+	e.Required("Loki.SecretKey", a.Loki.SecretKey == nil)
+	e.Required("Velero.AccessKey", a.Velero.AccessKey == nil)
+	e.Required("Velero.SecretKey", a.Velero.SecretKey == nil)
+	e.Required("GrafanaAdminPassword", a.GrafanaAdminPassword == nil)
+	e.Required("OriginCertificate", a.OriginCertificate == nil)
+	e.Required("OriginKey", a.OriginKey == nil)
+	e.Required("ArgoCDRedisPassword", a.ArgoCDRedisPassword == nil)
+	if a.Kind == config.ClusterTalos {
+		e.RequiredFor("ControlPlaneIPs", len(a.ControlPlaneIPs) == 0, "on Talos")
+		e.RequiredFor("PublicAddress", a.PublicAddress == "", "on Talos")
+		e.RequiredFor("L2Interfaces", len(a.L2Interfaces) == 0, "on Talos")
+	}
+	if msg := a.Edge.OriginCheck.Check(); msg != "" {
+		e.Invalid("Edge.OriginCheck", "%s", msg)
+	}
+	for _, ui := range slices.Sorted(maps.Keys(a.Edge.UIs)) {
+		if _, ok := uiBackends[ui]; !ok {
+			e.Invalid("Edge.UIs", "no backend for UI %q", ui)
 		}
 	}
-	return errors.Join(errs...)
+	return e.Err()
 }
 
 // platformNamespaces are the platform's namespaces with the Pod Security
@@ -217,65 +262,64 @@ func platformNamespaces(kind string) []baseline.NamespaceSpec {
 	}
 }
 
-// Platform declares the platform layer on the stack's cluster. Inputs are
-// checked before anything is declared.
-func Platform(ctx *pulumi.Context, cfg *config.Config, in PlatformInputs) (*PlatformOutputs, error) {
-	if err := in.check(cfg); err != nil {
+// child are the options of each of the five parts: parented here, through
+// the cluster's provider, and aliased to the URN it had when it was a
+// top-level resource (oldType: its type token then, when it changed).
+func (p *Platform) child(provider pulumi.ProviderResource, oldType string) pulumi.ResourceOption {
+	alias := pulumi.Alias{NoParent: pulumi.Bool(true)}
+	if oldType != "" {
+		alias.Type = pulumi.String(oldType)
+	}
+	return pulumi.Composite(pulumi.Parent(p), pulumi.Provider(provider), pulumi.Aliases([]pulumi.Alias{alias}))
+}
+
+// New declares the platform layer on the stack's cluster. Args are checked
+// before anything is declared.
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Platform, error) {
+	if err := args.check(); err != nil {
 		return nil, err
 	}
-	pc := cfg.Platform
-	provider := pulumi.Provider(in.Provider)
-	cluster, peerCluster := cfg.Stack, config.StackOnprem
-	if cluster == config.StackOnprem {
-		peerCluster = config.StackProd
+	p := &Platform{}
+	if err := ctx.RegisterComponentResource(Type, name, p, opts...); err != nil {
+		return nil, err
 	}
-	endpoint := pulumi.Sprintf("%s.digitaloceanspaces.com", in.SpacesRegion)
+	pc := args.Settings
+	endpoint := pulumi.Sprintf("%s.digitaloceanspaces.com", args.SpacesRegion)
 
 	base, err := baseline.New(ctx, "baseline", &baseline.Args{
-		Platform:          platformNamespaces(in.Kind),
+		Platform:          platformNamespaces(args.Kind),
 		Apps:              pc.Apps,
 		RBAC:              pc.RBAC,
 		IngressController: baseline.Peer{Namespace: nsIngress, Labels: ingress.PodLabels},
 		Prometheus:        baseline.Peer{Namespace: nsMonitoring, Labels: map[string]string{"app.kubernetes.io/name": "prometheus"}},
 		MetricsServer:     pc.MetricsServer,
 		ChartRepository:   pc.ChartRepository,
-		SpacesHosts:       spacesHosts(in),
-		After:             in.DependsOn,
-	}, provider)
+		SpacesHosts:       spacesHosts(args),
+		After:             args.DependsOn,
+	}, p.child(args.Provider, baseline.OldType))
 	if err != nil {
 		return nil, err
 	}
 
-	var controlPlane, interfaces []string
-	for _, n := range cfg.Talos.Nodes {
-		if n.Role == config.RoleControlPlane {
-			controlPlane = append(controlPlane, n.IP)
-		}
-		// Any node may answer ARP for the ingress address: a cluster of
-		// control-plane nodes only must still announce it.
-		if !slices.Contains(interfaces, n.Interface) {
-			interfaces = append(interfaces, n.Interface)
-		}
-	}
 	obs, err := observability.New(ctx, "observability", &observability.Args{
-		Kind:                 in.Kind,
-		ClusterName:          cluster,
+		Kind:                 args.Kind,
+		ClusterName:          args.ClusterName,
 		Namespace:            base.Namespace(nsMonitoring),
-		StorageClass:         in.StorageClass,
+		StorageClass:         args.StorageClass,
 		Settings:             pc.Monitoring,
-		AlertEmail:           cfg.AlertEmail,
-		GrafanaAdminPassword: cfg.Secrets.GrafanaAdminPassword.Output(),
+		AlertEmail:           args.AlertEmail,
+		GrafanaAdminPassword: args.GrafanaAdminPassword,
 		Logs: observability.ObjectStore{
-			Endpoint: endpoint, Region: in.SpacesRegion, Bucket: in.LogsBucket, Prefix: cluster,
-			AccessKey: secret(in.Loki.AccessKey), SecretKey: secret(in.Loki.SecretKey),
+			Endpoint: endpoint, Region: args.SpacesRegion, Bucket: args.LogsBucket, Prefix: args.ClusterName,
+			AccessKey: secret(args.Loki.AccessKey), SecretKey: secret(args.Loki.SecretKey),
 		},
-		ControlPlaneIPs: controlPlane,
+		ControlPlaneIPs: args.ControlPlaneIPs,
 		Probes:          pc.Probes,
-		OriginCheck:     in.Edge.OriginCheck,
+		OriginCheck:     args.Edge.OriginCheck,
 		ChartRepository: pc.ChartRepository,
 		BackupRPO:       config.ClusterStateRPO,
-		VolumesAfter:    in.VolumesAfter,
-	}, provider)
+		VolumesAfter:    args.VolumesAfter,
+	}, p.child(args.Provider, ""))
 	if err != nil {
 		return nil, err
 	}
@@ -285,75 +329,75 @@ func Platform(ctx *pulumi.Context, cfg *config.Config, in PlatformInputs) (*Plat
 
 	argo, err := gitops.New(ctx, "gitops", &gitops.Args{
 		Namespace:   base.Namespace(nsArgoCD),
-		ClusterName: cluster,
+		ClusterName: args.ClusterName,
 		Source:      pc.GitOps,
 		RBAC:        pc.RBAC,
 		After:       afterMonitoring,
 		// argocd-redis, which the chart expects from a hook Job.
-		RedisPassword:   cfg.Secrets.ArgoCDRedisPassword.Output(),
+		RedisPassword:   args.ArgoCDRedisPassword,
 		ChartRepository: pc.ChartRepository,
-		PublicHost:      in.Edge.UIs[config.UIArgoCD],
-	}, provider)
+		PublicHost:      args.Edge.UIs[config.UIArgoCD],
+	}, p.child(args.Provider, ""))
 	if err != nil {
 		return nil, err
 	}
 	velero, err := backup.New(ctx, "backup", &backup.Args{
-		Kind:            in.Kind,
+		Kind:            args.Kind,
 		Namespace:       base.Namespace(nsVelero),
-		Bucket:          in.BackupsBucket,
-		Prefix:          cluster,
-		PeerPrefix:      peerCluster,
+		Bucket:          args.BackupsBucket,
+		Prefix:          args.ClusterName,
+		PeerPrefix:      args.PeerClusterName,
 		Endpoint:        pulumi.Sprintf("https://%s", endpoint),
-		Region:          in.SpacesRegion,
-		AccessKey:       secret(in.Velero.AccessKey),
-		SecretKey:       secret(in.Velero.SecretKey),
+		Region:          args.SpacesRegion,
+		AccessKey:       secret(args.Velero.AccessKey),
+		SecretKey:       secret(args.Velero.SecretKey),
 		Schedules:       pc.Backup.Schedules,
 		ChartRepository: pc.ChartRepository,
 		After:           afterMonitoring,
-	}, provider)
+	}, p.child(args.Provider, ""))
 	if err != nil {
 		return nil, err
 	}
-	publicAddress := ""
-	if in.Kind == config.ClusterTalos {
-		publicAddress = cfg.IngressAddress()
-	}
 	var routes []ingress.Route
-	for _, ui := range slices.Sorted(maps.Keys(in.Edge.UIs)) {
+	for _, ui := range slices.Sorted(maps.Keys(args.Edge.UIs)) {
 		b := uiBackends[ui]
-		routes = append(routes, ingress.Route{Name: ui, Host: in.Edge.UIs[ui], Namespace: base.Namespace(b.namespace), Service: b.service, Port: b.port})
+		routes = append(routes, ingress.Route{Name: ui, Host: args.Edge.UIs[ui], Namespace: base.Namespace(b.namespace), Service: b.service, Port: b.port})
 	}
 	edge, err := ingress.New(ctx, "ingress", &ingress.Args{
 		Routes:            routes,
-		Kind:              in.Kind,
-		ClusterName:       cluster,
+		Kind:              args.Kind,
+		ClusterName:       args.ClusterName,
 		Namespace:         base.Namespace(nsIngress),
 		Settings:          pc.Ingress,
-		OriginCertificate: cfg.Secrets.OriginTLSCertificate.Output(),
-		OriginKey:         cfg.Secrets.OriginTLSPrivateKey.Output(),
-		PublicAddress:     publicAddress,
-		L2Interfaces:      interfaces,
+		OriginCertificate: args.OriginCertificate,
+		OriginKey:         args.OriginKey,
+		PublicAddress:     args.PublicAddress,
+		L2Interfaces:      args.L2Interfaces,
 		ChartRepository:   pc.ChartRepository,
 		After:             afterMonitoring,
-	}, provider)
+	}, p.child(args.Provider, ""))
 	if err != nil {
 		return nil, err
 	}
-	return &PlatformOutputs{
-		IngressAddress:        edge.PublicAddress,
-		IngressLoadBalancerIP: edge.LoadBalancerAddress,
-		IngressClass:          edge.ClassName,
-		GrafanaURL:            obs.GrafanaURL,
-		PrometheusURL:         obs.PrometheusURL,
-		AlertmanagerURL:       obs.AlertmanagerURL,
-		LokiURL:               obs.LokiURL,
-		ArgoCDURL:             argo.ServerURL,
-		BackupLocation:        velero.Location,
-		BackupSchedules:       velero.Schedules,
-		Namespaces:            base.NamespaceNames,
-		AppNamespaces:         base.AppNamespaces,
-		baseline:              base,
-	}, nil
+	p.IngressAddress = edge.PublicAddress
+	p.IngressLoadBalancerIP = edge.LoadBalancerAddress
+	p.IngressClass = edge.ClassName
+	p.GrafanaURL = obs.GrafanaURL
+	p.PrometheusURL = obs.PrometheusURL
+	p.AlertmanagerURL = obs.AlertmanagerURL
+	p.LokiURL = obs.LokiURL
+	p.ArgoCDURL = argo.ServerURL
+	p.BackupLocation = velero.Location
+	p.BackupSchedules = velero.Schedules
+	p.Namespaces = base.NamespaceNames
+	p.AppNamespaces = base.AppNamespaces
+	p.baseline = base
+	outputs := p.outputs()
+	outputs["ingressAddress"] = p.IngressAddress
+	if err := ctx.RegisterResourceOutputs(p, outputs); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // secret marks a credential secret whatever its source did.
@@ -363,11 +407,11 @@ func secret(v pulumi.StringInput) pulumi.StringOutput {
 
 // spacesHosts are the names of the app bucket's Spaces endpoint, or nil
 // without an app bucket.
-func spacesHosts(in PlatformInputs) pulumi.StringArrayInput {
-	if in.AppBucket == nil {
+func spacesHosts(a *Args) pulumi.StringArrayInput {
+	if a.AppBucket == nil {
 		return nil
 	}
-	return pulumi.All(in.SpacesRegion, in.AppBucket).ApplyT(func(v []any) []string {
+	return pulumi.All(a.SpacesRegion, a.AppBucket).ApplyT(func(v []any) []string {
 		return ciliumpolicy.SpacesHosts(v[0].(string), v[1].(string))
 	}).(pulumi.StringArrayOutput)
 }

@@ -3,6 +3,7 @@ package diagram
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -256,6 +257,11 @@ func (b *builder) addComponentNodes() {
 			continue
 		}
 		if _, ok := b.nodeOf[r.URN]; ok {
+			continue
+		}
+		// A component made only of components (the platform layer) is
+		// drawn through them: the platform group of its cluster.
+		if count[r.Type+"/"+r.Name] == 0 && slices.ContainsFunc(b.all, func(c *mockcloud.Resource) bool { return c.Parent == r.URN && IsComponent(c.Type) }) {
 			continue
 		}
 		n := &Node{ID: "component_" + ident(componentKind(r.Type)+"_"+r.Name), Kind: KindComponent,

@@ -144,23 +144,23 @@ func (b *builder) talosNodes(c *mockcloud.Resource) string {
 
 func (b *builder) addKeyNodes() {
 	for _, r := range b.all {
-		switch {
-		case r.Type == typeBucket:
+		switch r.Type {
+		case typeBucket:
 			b.addNode(r, Node{ID: "spaces_" + ident(r.Name), Kind: KindData, Label: "Spaces bucket<br/>" + str(r, "name")})
-		case r.Type == typeDatabase:
+		case typeDatabase:
 			b.addNode(r, Node{ID: "postgres_" + ident(r.Name), Kind: KindData,
 				Label: fmt.Sprintf("Managed PostgreSQL %s<br/>%s, %v nodes", str(r, "version"), str(r, "name"), value(r, "nodeCount"))})
-		case r.Type == typeRegistry:
+		case typeRegistry:
 			b.addNode(r, Node{ID: "registry_" + ident(r.Name), Kind: KindData, Label: "Container registry<br/>" + str(r, "name")})
-		case r.Type == typeDroplet:
+		case typeDroplet:
 			b.addNode(r, Node{ID: "gateway_" + ident(r.Name), Kind: KindGateway, Label: "WireGuard gateway<br/>" + str(r, "name")})
-		case r.Type == typeLB:
+		case typeLB:
 			b.addNode(r, Node{ID: "cloudflare_lb_" + ident(r.Name), Kind: KindEdge, Class: "cloudflare", Label: "Cloudflare load balancer<br/>" + str(r, "name")})
-		case r.Type == typeStackRef:
+		case typeStackRef:
 			b.addNode(r, Node{ID: "stack_" + ident(r.Name), Kind: KindStack, Label: "Stack " + str(r, "name")})
-		case r.Type == storage.Type:
+		case storage.Type:
 			b.addNode(r, Node{ID: "storage_" + ident(r.Name), Kind: KindStorage, Label: "On-prem storage<br/>storage classes " + strings.Join(b.storageClasses(r), ", ")})
-		case r.Type == typeChart:
+		case typeChart:
 			b.addChartNodes(r)
 		}
 	}

@@ -18,7 +18,7 @@ import (
 )
 
 // deployedURNs are the URNs a deployed stack holds: every resource of main
-// at dbad644 (before the platform became a component and the components
+// at dbad644, the same at bf2ac5c (before the platform became a component and the components
 // lost their stutter), planned under these mocks with prodRefs. They are a
 // record of the past, never regenerated from the current program.
 func deployedURNs(t *testing.T, stack string) []string {

@@ -3,11 +3,13 @@ package stacks
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hybridcloud/platform/components/platform"
 	"github.com/hybridcloud/platform/components/registry"
 	"github.com/hybridcloud/platform/components/storage"
 	"github.com/hybridcloud/platform/components/talos"
 	"github.com/hybridcloud/platform/internal/config"
 	"github.com/hybridcloud/platform/internal/prodref"
+	"github.com/hybridcloud/platform/internal/talosupgrade/stackout"
 )
 
 // Onprem is the on-premises side: the Talos cluster, its storage, the
@@ -22,7 +24,7 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	cluster, err := talos.NewTalosCluster(ctx, cfg.Talos.ClusterName, &talos.Args{
+	cluster, err := talos.New(ctx, cfg.Talos.ClusterName, &talos.Args{
 		Talos: cfg.Talos, Network: cfg.Network, LocalStoragePath: cfg.Storage.LocalPath,
 		ChartRepository: cfg.Platform.ChartRepository,
 		WireGuard: talos.WireGuard{
@@ -38,46 +40,49 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	disks, err := storage.NewOnpremStorage(ctx, cfg.Talos.ClusterName, &storage.Args{
+	disks, err := storage.New(ctx, cfg.Talos.ClusterName, &storage.Args{
 		Provider: cluster.Provider, Storage: cfg.Storage, Cni: cluster.Cni,
 		ChartRepository: cfg.Platform.ChartRepository,
 	})
 	if err != nil {
 		return nil, err
 	}
-	platform, err := Platform(ctx, cfg, PlatformInputs{
-		Kind:          config.ClusterTalos,
-		Provider:      cluster.Provider,
-		StorageClass:  storage.LocalClass,
-		SpacesRegion:  pulumi.String(prod.SpacesRegion),
-		BackupsBucket: pulumi.String(prod.Buckets[config.ConsumerVelero]),
-		LogsBucket:    pulumi.String(prod.Buckets[config.ConsumerLoki]),
-		AppBucket:     pulumi.String(prod.Buckets[config.ConsumerApp]),
-		Loki:          SpacesCredentials{AccessKey: prod.Keys[config.ConsumerLoki].AccessKey, SecretKey: prod.Keys[config.ConsumerLoki].SecretKey},
-		Velero:        SpacesCredentials{AccessKey: prod.Keys[config.ConsumerVelero].AccessKey, SecretKey: prod.Keys[config.ConsumerVelero].SecretKey},
-		// Pods need the CNI, and the ingress's LB-IPAM resources are Cilium's.
-		DependsOn: []pulumi.Resource{cluster.Cni},
-		// Prometheus, Alertmanager, Grafana and Loki claim local-ssd volumes.
-		VolumesAfter: disks.Ready,
-		// This cluster is the failover origin: it routes what prod's edge
-		// publishes and probes itself as prod's monitor does.
-		Edge: EdgeContract{UIs: prod.PublishedUIs, OriginCheck: prod.OriginCheck},
-	})
+	args := PlatformArgs(cfg)
+	args.Provider = cluster.Provider
+	args.StorageClass = storage.LocalClass
+	args.SpacesRegion = pulumi.String(prod.SpacesRegion)
+	args.BackupsBucket = pulumi.String(prod.Buckets[config.ConsumerVelero])
+	args.LogsBucket = pulumi.String(prod.Buckets[config.ConsumerLoki])
+	args.AppBucket = pulumi.String(prod.Buckets[config.ConsumerApp])
+	args.Loki = platform.SpacesCredentials{AccessKey: prod.Keys[config.ConsumerLoki].AccessKey, SecretKey: prod.Keys[config.ConsumerLoki].SecretKey}
+	args.Velero = platform.SpacesCredentials{AccessKey: prod.Keys[config.ConsumerVelero].AccessKey, SecretKey: prod.Keys[config.ConsumerVelero].SecretKey}
+	// Pods need the CNI, and the ingress's LB-IPAM resources are Cilium's.
+	args.DependsOn = []pulumi.Resource{cluster.Cni}
+	// Prometheus, Alertmanager, Grafana and Loki claim local-ssd volumes.
+	args.VolumesAfter = disks.Ready
+	// This cluster is the failover origin: it routes what prod's edge
+	// publishes and probes itself as prod's monitor does.
+	args.Edge = platform.EdgeContract{UIs: prod.PublishedUIs, OriginCheck: prod.OriginCheck}
+	layer, err := platform.New(ctx, "platform", args)
 	if err != nil {
 		return nil, err
 	}
-	pull, err := registry.NewPullSecret(ctx, cfg.PullSecret.Name, &registry.Args{
+	pull, err := registry.New(ctx, cfg.PullSecret.Name, &registry.Args{
 		Provider: cluster.Provider, SecretName: cfg.PullSecret.Name,
-		Namespaces: cfg.PullSecret.Namespaces, Namespace: platform.Namespace,
+		Namespaces: cfg.PullSecret.Namespaces, Namespace: layer.Namespace,
 		DockerConfig: prod.RegistryDockerConfig,
 	})
 	if err != nil {
 		return nil, err
 	}
+	var nodes pulumi.MapArray
+	for _, n := range cfg.Talos.Nodes {
+		nodes = append(nodes, pulumi.Map{"name": pulumi.String(n.Name), "ip": pulumi.String(n.IP.String()), "role": pulumi.String(n.Role)})
+	}
 	outputs := pulumi.Map{
 		"addressPlan":        addressPlan(cfg),
-		"kubeconfig":         cluster.Kubeconfig,
-		"talosconfig":        cluster.Talosconfig,
+		stackout.Kubeconfig:  cluster.Kubeconfig,
+		stackout.Talosconfig: cluster.Talosconfig,
 		"kubernetesEndpoint": cluster.Endpoint,
 		"talosEndpoints":     pulumi.ToStringArray(config.Strings(cfg.Talos.ControlPlaneIPs())),
 		// prod's network.onpremWireguardPublicKey must equal this.
@@ -87,9 +92,17 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		"storageClasses":     pulumi.StringMap{"default": disks.DefaultClass, "shared": disks.SharedClass},
 		"registryEndpoint":   pulumi.String(prod.RegistryEndpoint),
 		"registryPullSecret": pull.Name,
+		// What cmd/talos-upgrade reads: the versions every node must run,
+		// and the nodes in config order. The machine config names the
+		// installer, but Talos uses it only at install: the OS moves only
+		// when that command upgrades it.
+		stackout.TalosVersion:      pulumi.String(cfg.Talos.TalosVersion),
+		stackout.InstallImage:      pulumi.String(cfg.Talos.InstallImage),
+		stackout.KubernetesVersion: pulumi.String(cfg.Talos.KubernetesVersion),
+		stackout.Nodes:             nodes,
 	}
 	// ingressAddress, Cloudflare's failover origin, comes with the platform.
-	for k, v := range platform.Exports() {
+	for k, v := range layer.Exports() {
 		outputs[k] = v
 	}
 	return outputs, nil

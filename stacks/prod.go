@@ -7,6 +7,7 @@ import (
 	"github.com/hybridcloud/platform/components/doks"
 	"github.com/hybridcloud/platform/components/failover"
 	"github.com/hybridcloud/platform/components/network"
+	"github.com/hybridcloud/platform/components/platform"
 	"github.com/hybridcloud/platform/internal/config"
 )
 
@@ -59,18 +60,17 @@ func Prod(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	platform, err := Platform(ctx, cfg, PlatformInputs{
-		Kind:          config.ClusterDOKS,
-		Provider:      cluster.Provider,
-		StorageClass:  "do-block-storage",
-		SpacesRegion:  pulumi.String(cfg.Spaces.Region),
-		BackupsBucket: svc.Buckets.MapIndex(pulumi.String(config.ConsumerVelero)),
-		LogsBucket:    svc.Buckets.MapIndex(pulumi.String(config.ConsumerLoki)),
-		AppBucket:     svc.Buckets.MapIndex(pulumi.String(config.ConsumerApp)),
-		Loki:          SpacesCredentials{AccessKey: svc.Keys[config.ConsumerLoki].AccessKey, SecretKey: svc.Keys[config.ConsumerLoki].SecretKey},
-		Velero:        SpacesCredentials{AccessKey: svc.Keys[config.ConsumerVelero].AccessKey, SecretKey: svc.Keys[config.ConsumerVelero].SecretKey},
-		Edge:          EdgeContract{UIs: cfg.Edge.UIs, OriginCheck: cfg.Edge.OriginCheck()},
-	})
+	args := PlatformArgs(cfg)
+	args.Provider = cluster.Provider
+	args.StorageClass = "do-block-storage"
+	args.SpacesRegion = pulumi.String(cfg.Spaces.Region)
+	args.BackupsBucket = svc.Buckets.MapIndex(pulumi.String(config.ConsumerVelero))
+	args.LogsBucket = svc.Buckets.MapIndex(pulumi.String(config.ConsumerLoki))
+	args.AppBucket = svc.Buckets.MapIndex(pulumi.String(config.ConsumerApp))
+	args.Loki = platform.SpacesCredentials{AccessKey: svc.Keys[config.ConsumerLoki].AccessKey, SecretKey: svc.Keys[config.ConsumerLoki].SecretKey}
+	args.Velero = platform.SpacesCredentials{AccessKey: svc.Keys[config.ConsumerVelero].AccessKey, SecretKey: svc.Keys[config.ConsumerVelero].SecretKey}
+	args.Edge = platform.EdgeContract{UIs: cfg.Edge.UIs, OriginCheck: cfg.Edge.OriginCheck()}
+	layer, err := platform.New(ctx, "platform", args)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +82,7 @@ func Prod(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		Edge:              cfg.Edge,
 		AccessGroups:      cfg.AccessGroups(),
 		NotificationEmail: cfg.AlertEmail,
-		CloudOrigin:       platform.IngressAddress,
+		CloudOrigin:       layer.IngressAddress,
 		OnpremOrigin:      pulumi.String(onprem.Address),
 	})
 	if err != nil {
@@ -124,7 +124,7 @@ func Prod(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		"failoverOnpremOrigin":       pulumi.String(onprem.Address),
 		"failoverOnpremOriginSource": pulumi.String(onprem.Source),
 	}
-	for k, v := range platform.Exports() {
+	for k, v := range layer.Exports() {
 		outputs[k] = v
 	}
 	return outputs, nil

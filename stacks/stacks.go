@@ -3,10 +3,12 @@
 package stacks
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hybridcloud/platform/components/platform"
 	"github.com/hybridcloud/platform/internal/config"
 )
 
@@ -48,6 +50,42 @@ func Deploy(ctx *pulumi.Context) (pulumi.Map, error) {
 		ctx.Export(k, outputs[k])
 	}
 	return outputs, nil
+}
+
+// PlatformArgs are the platform layer's arguments the stack config decides:
+// the cluster's kind and names, the "platform" settings, the alert address,
+// the secrets and, on Talos, the nodes' addresses and interfaces. The
+// composition adds its cluster's provider, storage class, buckets, keys and
+// edge contract.
+func PlatformArgs(cfg *config.Config) *platform.Args {
+	peer := config.StackOnprem
+	if cfg.Stack == config.StackOnprem {
+		peer = config.StackProd
+	}
+	args := &platform.Args{
+		Kind:                 cfg.ClusterKind(),
+		ClusterName:          cfg.Stack,
+		PeerClusterName:      peer,
+		Settings:             cfg.Platform,
+		AlertEmail:           cfg.AlertEmail,
+		GrafanaAdminPassword: cfg.Secrets.GrafanaAdminPassword.Output(),
+		OriginCertificate:    cfg.Secrets.OriginTLSCertificate.Output(),
+		OriginKey:            cfg.Secrets.OriginTLSPrivateKey.Output(),
+		ArgoCDRedisPassword:  cfg.Secrets.ArgoCDRedisPassword.Output(),
+	}
+	if args.Kind != config.ClusterTalos {
+		return args
+	}
+	args.PublicAddress = cfg.IngressAddress()
+	args.ControlPlaneIPs = config.Strings(cfg.Talos.ControlPlaneIPs())
+	// Any node may answer ARP for the ingress address: a cluster of
+	// control-plane nodes only must still announce it.
+	for _, n := range cfg.Talos.Nodes {
+		if !slices.Contains(args.L2Interfaces, n.Interface) {
+			args.L2Interfaces = append(args.L2Interfaces, n.Interface)
+		}
+	}
+	return args
 }
 
 // addressPlan exports the validated address plan, which both stacks share.

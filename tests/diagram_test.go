@@ -18,10 +18,10 @@ import (
 	"github.com/hybridcloud/platform/internal/plan"
 )
 
-// update rewrites the README's generated diagrams:
+// update rewrites the generated diagrams in docs/architecture.md:
 //
-//	go test ./tests/ -run TestReadmeDiagrams -update
-var update = flag.Bool("update", false, "rewrite the generated diagrams in README.md")
+//	go test ./tests/ -run TestArchitectureDiagrams -update
+var update = flag.Bool("update", false, "rewrite the generated diagrams in docs/architecture.md")
 
 var (
 	planOnce  sync.Map // stack -> *plan.Result, planned as `go run ./cmd/plan --stack <stack>` does
@@ -54,7 +54,7 @@ type seedEdge struct {
 // ownedSeedEdges are the seed's edges this program owns. Not owned: Users ->
 // Cloudflare (clients), Developers -> GitHub and GitHub -> DOKS/Talos (the
 // workflows under .github, not this program's resources). The seed's single
-// Argo CD becomes one per cluster (README: GitOps), so ArgoCD -> DOKS is
+// Argo CD becomes one per cluster (docs/platform.md: GitOps), so ArgoCD -> DOKS is
 // prod's and ArgoCD -> Talos onprem's; Prometheus/Loki -> Grafana hold in
 // both stacks. Each stack sees the other as its StackReference node.
 var ownedSeedEdges = []seedEdge{
@@ -152,25 +152,27 @@ func TestDiagramIsValidAndStable(t *testing.T) {
 	}
 }
 
-// The README's diagrams are generated; this fails when they are stale.
-func TestReadmeDiagrams(t *testing.T) {
-	path := filepath.Join(projectDir(t), "README.md")
+// The diagrams in docs/architecture.md are generated; this fails when they
+// are stale.
+func TestArchitectureDiagrams(t *testing.T) {
+	const doc = "docs/architecture.md"
+	path := filepath.Join(projectDir(t), filepath.FromSlash(doc))
 	raw, err := os.ReadFile(path)
 	require.NoError(t, err)
-	readme := string(raw)
+	text := string(raw)
 	for _, stack := range config.Stacks {
 		begin, end := "<!-- diagram:"+stack+":begin -->\n", "<!-- diagram:"+stack+":end -->"
-		i, j := strings.Index(readme, begin), strings.Index(readme, end)
-		require.True(t, i >= 0 && j > i, "README.md has no %q ... %q markers", begin, end)
+		i, j := strings.Index(text, begin), strings.Index(text, end)
+		require.True(t, i >= 0 && j > i, "%s has no %q ... %q markers", doc, begin, end)
 		want := "```mermaid\n" + plainPlan(t, stack).Mermaid() + "```\n"
 		if *update {
-			readme = readme[:i+len(begin)] + want + readme[j:]
+			text = text[:i+len(begin)] + want + text[j:]
 			continue
 		}
-		assert.Equal(t, want, readme[i+len(begin):j],
-			"the %s diagram in README.md is stale: run `go test ./tests/ -run TestReadmeDiagrams -update` (or paste `go run ./cmd/plan --stack %s --format mermaid`)", stack, stack)
+		assert.Equal(t, want, text[i+len(begin):j],
+			"the %s diagram in %s is stale: run `go test ./tests/ -run TestArchitectureDiagrams -update` (or paste `go run ./cmd/plan --stack %s --format mermaid`)", stack, doc, stack)
 	}
 	if *update {
-		require.NoError(t, os.WriteFile(path, []byte(readme), 0o644))
+		require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hybridcloud/platform/components/platform"
 	"github.com/hybridcloud/platform/internal/config"
 	"github.com/hybridcloud/platform/internal/mockcloud"
 	"github.com/hybridcloud/platform/internal/plan"
@@ -24,10 +25,10 @@ import (
 	"github.com/hybridcloud/platform/stacks"
 )
 
-// The platform layer is not wired into the stack compositions yet (their
-// owners add one call each), so these tests run stacks.Platform directly
-// under the mock cloud with each stack's real config file, through
-// plan.RunFunc, for both cluster kinds.
+// These tests run the platform component alone, with the arguments each
+// stack's config decides (stacks.PlatformArgs) and test values for what the
+// composition adds, under the mock cloud with each stack's real config file,
+// through plan.RunFunc, for both cluster kinds.
 
 const (
 	chartType     = "kubernetes:helm.sh/v4:Chart"
@@ -65,7 +66,7 @@ var clusterCases = []clusterCase{
 }
 
 // platformInputs are the inputs a stack owner passes; tweak edits them.
-func platformProgram(c clusterCase, tweak func(*stacks.PlatformInputs)) plan.Program {
+func platformProgram(c clusterCase, tweak func(*platform.Args)) plan.Program {
 	return func(ctx *pulumi.Context) (pulumi.Map, error) {
 		cfg, err := config.Load(ctx)
 		if err != nil {
@@ -75,24 +76,22 @@ func platformProgram(c clusterCase, tweak func(*stacks.PlatformInputs)) plan.Pro
 		if err != nil {
 			return nil, err
 		}
-		in := stacks.PlatformInputs{
-			// The check prod's monitor runs (prodOutputs carries the same).
-			Edge: stacks.EdgeContract{UIs: map[string]string{"grafana": "grafana.example.com", "argocd": "argocd.example.com"},
-				OriginCheck: config.OriginCheck{Host: "app.example.com", Path: "/healthz", ExpectedCodes: "200", TimeoutSeconds: 5, IntervalSeconds: 60, InsecureSkipVerify: true}},
-			Kind:          c.kind,
-			Provider:      provider,
-			StorageClass:  c.storageClass,
-			SpacesRegion:  pulumi.String("nyc3"),
-			BackupsBucket: pulumi.String(testBackupsBucket),
-			LogsBucket:    pulumi.String(testLogsBucket),
-			AppBucket:     pulumi.String(testAppBucket),
-			Loki:          stacks.SpacesCredentials{AccessKey: pulumi.String(testLokiAccess), SecretKey: pulumi.String(testLokiSecret)},
-			Velero:        stacks.SpacesCredentials{AccessKey: pulumi.String(testVeleroAccess), SecretKey: pulumi.String(testVeleroSecret)},
-		}
+		in := stacks.PlatformArgs(cfg)
+		// The check prod's monitor runs (prodOutputs carries the same).
+		in.Edge = platform.EdgeContract{UIs: map[string]string{"grafana": "grafana.example.com", "argocd": "argocd.example.com"},
+			OriginCheck: config.OriginCheck{Host: "app.example.com", Path: "/healthz", ExpectedCodes: "200", TimeoutSeconds: 5, IntervalSeconds: 60, InsecureSkipVerify: true}}
+		in.Provider = provider
+		in.StorageClass = c.storageClass
+		in.SpacesRegion = pulumi.String("nyc3")
+		in.BackupsBucket = pulumi.String(testBackupsBucket)
+		in.LogsBucket = pulumi.String(testLogsBucket)
+		in.AppBucket = pulumi.String(testAppBucket)
+		in.Loki = platform.SpacesCredentials{AccessKey: pulumi.String(testLokiAccess), SecretKey: pulumi.String(testLokiSecret)}
+		in.Velero = platform.SpacesCredentials{AccessKey: pulumi.String(testVeleroAccess), SecretKey: pulumi.String(testVeleroSecret)}
 		if tweak != nil {
-			tweak(&in)
+			tweak(in)
 		}
-		out, err := stacks.Platform(ctx, cfg, in)
+		out, err := platform.New(ctx, "platform", in)
 		if err != nil {
 			return nil, err
 		}
@@ -100,7 +99,7 @@ func platformProgram(c clusterCase, tweak func(*stacks.PlatformInputs)) plan.Pro
 	}
 }
 
-func runPlatform(t testing.TB, c clusterCase, opts plan.Options, tweak func(*stacks.PlatformInputs)) (*plan.Result, error) {
+func runPlatform(t testing.TB, c clusterCase, opts plan.Options, tweak func(*platform.Args)) (*plan.Result, error) {
 	t.Helper()
 	opts.Stack = c.stack
 	opts.ProjectDir = projectDir(t)
@@ -629,23 +628,42 @@ func kubeStrings(s []string) []any {
 	return out
 }
 
-func TestPlatformInputsAreCheckedBeforeAnyResource(t *testing.T) {
-	doks := clusterCases[0]
+// Each missing or invalid argument fails the platform with an error that
+// names that one field, before anything but the test's provider exists.
+func TestPlatformArgsAreCheckedBeforeAnyResource(t *testing.T) {
+	doks, talos := clusterCases[0], clusterCases[1]
 	for _, tc := range []struct {
-		name  string
-		tweak func(*stacks.PlatformInputs)
-		want  string
+		field string
+		c     clusterCase
+		tweak func(*platform.Args)
 	}{
-		{"wrong cluster kind for the stack", func(in *stacks.PlatformInputs) { in.Kind = config.ClusterTalos }, `runs a doks cluster, not "talos"`},
-		{"no provider", func(in *stacks.PlatformInputs) { in.Provider = nil }, "kubernetes provider is required"},
-		{"no storage class", func(in *stacks.PlatformInputs) { in.StorageClass = "" }, "default StorageClass name is required"},
-		{"no logs bucket", func(in *stacks.PlatformInputs) { in.LogsBucket = nil }, "backups and logs buckets are required"},
-		{"no velero key", func(in *stacks.PlatformInputs) { in.Velero.SecretKey = nil }, "the velero Spaces key is required"},
+		{"Kind", doks, func(a *platform.Args) { a.Kind = "eks" }},
+		{"ClusterName", doks, func(a *platform.Args) { a.ClusterName = "" }},
+		{"PeerClusterName", doks, func(a *platform.Args) { a.PeerClusterName = "" }},
+		{"PeerClusterName", doks, func(a *platform.Args) { a.PeerClusterName = a.ClusterName }},
+		{"Provider", doks, func(a *platform.Args) { a.Provider = nil }},
+		{"StorageClass", doks, func(a *platform.Args) { a.StorageClass = "" }},
+		{"SpacesRegion", doks, func(a *platform.Args) { a.SpacesRegion = nil }},
+		{"BackupsBucket", doks, func(a *platform.Args) { a.BackupsBucket = nil }},
+		{"LogsBucket", doks, func(a *platform.Args) { a.LogsBucket = nil }},
+		{"Loki.AccessKey", doks, func(a *platform.Args) { a.Loki.AccessKey = nil }},
+		{"Loki.SecretKey", doks, func(a *platform.Args) { a.Loki.SecretKey = nil }},
+		{"Velero.AccessKey", doks, func(a *platform.Args) { a.Velero.AccessKey = nil }},
+		{"Velero.SecretKey", doks, func(a *platform.Args) { a.Velero.SecretKey = nil }},
+		{"GrafanaAdminPassword", doks, func(a *platform.Args) { a.GrafanaAdminPassword = nil }},
+		{"OriginCertificate", doks, func(a *platform.Args) { a.OriginCertificate = nil }},
+		{"OriginKey", doks, func(a *platform.Args) { a.OriginKey = nil }},
+		{"ArgoCDRedisPassword", doks, func(a *platform.Args) { a.ArgoCDRedisPassword = nil }},
+		{"Edge.OriginCheck", doks, func(a *platform.Args) { a.Edge.OriginCheck.Path = "healthz" }},
+		{"Edge.UIs", doks, func(a *platform.Args) { a.Edge.UIs["prometheus"] = "prometheus.example.com" }},
+		{"ControlPlaneIPs", talos, func(a *platform.Args) { a.ControlPlaneIPs = nil }},
+		{"PublicAddress", talos, func(a *platform.Args) { a.PublicAddress = "" }},
+		{"L2Interfaces", talos, func(a *platform.Args) { a.L2Interfaces = nil }},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			res, err := runPlatform(t, doks, plan.Options{}, tc.tweak)
+		t.Run(tc.c.stack+"/"+tc.field, func(t *testing.T) {
+			res, err := runPlatform(t, tc.c, plan.Options{}, tc.tweak)
 			require.Error(t, err)
-			assert.Contains(t, err.Error(), tc.want)
+			assertNamesOnly(t, err, "platform", tc.field)
 			for _, r := range res.Cloud.Resources() {
 				assert.Equal(t, providerType, r.Type, "only the test's provider may exist, found %s %s", r.Type, r.Name)
 			}

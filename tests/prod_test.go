@@ -10,6 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
+	"github.com/hybridcloud/platform/components/data"
+	"github.com/hybridcloud/platform/components/doks"
+	"github.com/hybridcloud/platform/components/network"
 	"github.com/hybridcloud/platform/internal/config"
 	"github.com/hybridcloud/platform/internal/mockcloud"
 	"github.com/hybridcloud/platform/internal/plan"
@@ -412,7 +415,7 @@ func TestProdPlanShowsEverything(t *testing.T) {
 		types[r.(map[string]any)["type"].(string)]++
 	}
 	for typ, n := range map[string]int{
-		"hybrid:network:Network": 1, "hybrid:doks:DoksCluster": 1, "hybrid:data:DataServices": 1,
+		network.Type: 1, doks.Type: 1, data.Type: 1,
 		tVpc: 1, tDroplet: 1, tReservedIP: 1, tAssign: 1, tFirewall: 1, tCluster: 1, tRegistry: 1, tRegCreds: 1,
 		tRoute: 1, tK8sProv: 1, tDOProvider: 1, tSpacesKey: 4, tBucket: 3, tPolicy: 3,
 		tDB: 1, tDBConfig: 1, tDBFirewall: 1, tDBDb: 1, tDBUser: 1, tDBPool: 1,

@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hybridcloud/platform/components/platform"
 	"github.com/hybridcloud/platform/internal/plan"
-	"github.com/hybridcloud/platform/stacks"
 )
 
 const ciliumPolicyType = "kubernetes:cilium.io/v2:CiliumNetworkPolicy"
@@ -62,7 +62,8 @@ func TestAppBucketEgressByName(t *testing.T) {
 // A namespace with appBucket and no app bucket handed in is refused,
 // naming the namespace.
 func TestAppBucketEgressNeedsTheBucket(t *testing.T) {
-	_, err := runPlatform(t, clusterCases[0], plan.Options{}, func(in *stacks.PlatformInputs) { in.AppBucket = nil })
+	_, err := runPlatform(t, clusterCases[0], plan.Options{}, func(in *platform.Args) { in.AppBucket = nil })
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "the app bucket is required: namespace shop has appBucket")
+	assertNamesOnly(t, err, "platform", "AppBucket")
+	assert.Contains(t, err.Error(), "app namespace shop, which has appBucket")
 }

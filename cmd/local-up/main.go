@@ -7,8 +7,8 @@
 // state; creates both stacks from the repository's stack files, sets their
 // secrets, runs `pulumi up` on prod, onprem and prod again through the real
 // Kubernetes provider, prints the stack outputs and a kubeconfig per
-// cluster, and keeps the platform up until interrupted. See README "A real
-// pulumi up without an account".
+// cluster, and keeps the platform up until interrupted. See
+// docs/local-engine.md, "A real pulumi up without an account".
 //
 //	make local-up          # or: go run ./cmd/local-up [-dir DIR]
 //	make tools             # or: go run ./cmd/local-up -tools-only

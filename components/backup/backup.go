@@ -9,12 +9,9 @@
 package backup
 
 import (
-	"errors"
-	"fmt"
-	"slices"
-
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hybridcloud/platform/internal/argcheck"
 	"github.com/hybridcloud/platform/internal/config"
 	"github.com/hybridcloud/platform/internal/kube"
 	"github.com/hybridcloud/platform/internal/versions"
@@ -73,31 +70,35 @@ type Backup struct {
 
 func (a *Args) check() error {
 	if a == nil {
-		return errors.New("backup: args are required")
+		return argcheck.Nil("backup")
 	}
-	var errs []error
-	if !slices.Contains([]string{config.ClusterDOKS, config.ClusterTalos}, a.Kind) {
-		errs = append(errs, fmt.Errorf("backup: cluster kind %q is not %s or %s", a.Kind, config.ClusterDOKS, config.ClusterTalos))
+	e := argcheck.For("backup")
+	e.OneOf("Kind", a.Kind, config.ClusterDOKS, config.ClusterTalos)
+	e.Required("Namespace", a.Namespace == nil)
+	e.Required("Bucket", a.Bucket == nil)
+	e.Required("Endpoint", a.Endpoint == nil)
+	e.Required("Region", a.Region == nil)
+	e.Required("AccessKey", a.AccessKey == nil)
+	e.Required("SecretKey", a.SecretKey == nil)
+	e.Required("Prefix", a.Prefix == "")
+	e.Required("PeerPrefix", a.PeerPrefix == "")
+	if a.Prefix != "" && a.Prefix == a.PeerPrefix {
+		e.Invalid("PeerPrefix", "%q is this cluster's own prefix; the peer's must differ", a.PeerPrefix)
 	}
-	if a.Namespace == nil || a.Bucket == nil || a.Endpoint == nil || a.Region == nil || a.AccessKey == nil || a.SecretKey == nil {
-		errs = append(errs, errors.New("backup: namespace, bucket, endpoint, region and an access key pair are required"))
-	}
-	if a.Prefix == "" || a.PeerPrefix == "" || a.Prefix == a.PeerPrefix {
-		errs = append(errs, errors.New("backup: distinct prefixes for this cluster and its peer are required"))
-	}
-	if len(a.Schedules) == 0 {
-		errs = append(errs, errors.New("backup: at least one schedule is required"))
-	}
-	return errors.Join(errs...)
+	e.RequiredFor("Schedules", len(a.Schedules) == 0, "(at least one)")
+	return e.Err()
 }
 
-// NewBackup declares Velero.
-func NewBackup(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Backup, error) {
+// Type is the component's type token.
+const Type = "hybrid:backup:Backup"
+
+// New declares Velero.
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Backup, error) {
 	if err := args.check(); err != nil {
 		return nil, err
 	}
 	b := &Backup{}
-	if err := ctx.RegisterComponentResource("hybrid:backup:Backup", name, b, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(Type, name, b, opts...); err != nil {
 		return nil, err
 	}
 	// Every child is parented here and waits for args.After.

@@ -5,13 +5,12 @@
 package baseline
 
 import (
-	"errors"
 	"fmt"
-	"slices"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hybridcloud/platform/internal/argcheck"
 	"github.com/hybridcloud/platform/internal/config"
 	"github.com/hybridcloud/platform/internal/kube"
 )
@@ -84,46 +83,53 @@ func (b *Baseline) Namespace(name string) pulumi.StringOutput {
 
 func (a *Args) check() error {
 	if a == nil {
-		return errors.New("baseline: args are required")
+		return argcheck.Nil("baseline")
 	}
-	var errs []error
+	e := argcheck.For("baseline")
 	seen := map[string]bool{}
-	for _, ns := range a.Platform {
-		if !slices.Contains([]string{LevelPrivileged, LevelBaseline, LevelRestricted}, ns.PodSecurity) {
-			errs = append(errs, fmt.Errorf("baseline: namespace %q: pod security %q is not privileged, baseline or restricted", ns.Name, ns.PodSecurity))
-		}
-		if ns.PodSecurity != LevelRestricted && ns.Reason == "" {
-			errs = append(errs, fmt.Errorf("baseline: namespace %q: a %s namespace needs a reason", ns.Name, ns.PodSecurity))
-		}
+	for i, ns := range a.Platform {
+		field := fmt.Sprintf("Platform[%d]", i)
+		e.Required(field+".Name", ns.Name == "")
+		e.OneOf(field+".PodSecurity", ns.PodSecurity, LevelPrivileged, LevelBaseline, LevelRestricted)
+		below := ns.PodSecurity == LevelPrivileged || ns.PodSecurity == LevelBaseline
+		e.RequiredFor(field+".Reason", below && ns.Reason == "", "for a "+ns.PodSecurity+" namespace")
 		if seen[ns.Name] {
-			errs = append(errs, fmt.Errorf("baseline: namespace %q declared twice", ns.Name))
+			e.Invalid(field+".Name", "namespace %q declared twice", ns.Name)
 		}
 		seen[ns.Name] = true
 	}
-	for _, app := range a.Apps {
+	for i, app := range a.Apps {
 		if seen[app.Name] {
-			errs = append(errs, fmt.Errorf("baseline: app namespace %q collides with another namespace", app.Name))
+			e.Invalid(fmt.Sprintf("Apps[%d].Name", i), "namespace %q collides with another namespace", app.Name)
 		}
 		seen[app.Name] = true
 	}
 	for _, app := range a.Apps {
 		if app.AppBucket && a.SpacesHosts == nil {
-			errs = append(errs, fmt.Errorf("baseline: SpacesHosts is required: app namespace %q has appBucket", app.Name))
+			e.RequiredFor("SpacesHosts", true, "for app namespace "+app.Name+", which has appBucket")
+			break
 		}
 	}
-	if a.IngressController.Namespace == "" || a.Prometheus.Namespace == "" {
-		errs = append(errs, errors.New("baseline: the ingress controller and Prometheus peers are required"))
-	}
-	return errors.Join(errs...)
+	e.Required("IngressController.Namespace", a.IngressController.Namespace == "")
+	e.Required("Prometheus.Namespace", a.Prometheus.Namespace == "")
+	return e.Err()
 }
 
-// NewBaseline declares the security baseline.
-func NewBaseline(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Baseline, error) {
+// Type is the component's type token; OldType the one it had, which
+// existing stacks hold.
+const (
+	Type    = "hybrid:baseline:Baseline"
+	OldType = "hybrid:platform:Baseline"
+)
+
+// New declares the security baseline.
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Baseline, error) {
 	if err := args.check(); err != nil {
 		return nil, err
 	}
 	b := &Baseline{namespaces: map[string]*corev1.Namespace{}}
-	if err := ctx.RegisterComponentResource("hybrid:platform:Baseline", name, b, opts...); err != nil {
+	opts = append(opts, pulumi.Aliases([]pulumi.Alias{{Type: pulumi.String(OldType)}}))
+	if err := ctx.RegisterComponentResource(Type, name, b, opts...); err != nil {
 		return nil, err
 	}
 	parent := []pulumi.ResourceOption{pulumi.Parent(b), pulumi.DependsOn(args.After)}

@@ -3,14 +3,13 @@
 package data
 
 import (
-	"errors"
-
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hybridcloud/platform/internal/argcheck"
 	"github.com/hybridcloud/platform/internal/config"
 )
 
-// Args configures the DataServices.
+// Args configures the data services.
 type Args struct {
 	// Prefix names the DigitalOcean resources, e.g. "hybrid-prod".
 	Prefix   string
@@ -31,8 +30,15 @@ type SpacesCredentials struct {
 	SecretKey pulumi.StringOutput // secret
 }
 
-// DataServices are the buckets and the database.
-type DataServices struct {
+// Type is the component's type token; OldType the one it had, which
+// existing stacks hold.
+const (
+	Type    = "hybrid:data:Services"
+	OldType = "hybrid:data:DataServices"
+)
+
+// Services are the buckets and the database.
+type Services struct {
 	pulumi.ResourceState
 
 	// Buckets maps a consumer to its bucket name.
@@ -56,12 +62,13 @@ type DataServices struct {
 }
 
 // New declares the Spaces layout and the database.
-func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*DataServices, error) {
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Services, error) {
 	if err := args.check(); err != nil {
 		return nil, err
 	}
-	d := &DataServices{Keys: map[string]SpacesCredentials{}}
-	if err := ctx.RegisterComponentResource("hybrid:data:DataServices", name, d, opts...); err != nil {
+	d := &Services{Keys: map[string]SpacesCredentials{}}
+	opts = append(opts, pulumi.Aliases([]pulumi.Alias{{Type: pulumi.String(OldType)}}))
+	if err := ctx.RegisterComponentResource(Type, name, d, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(d)
@@ -86,13 +93,14 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 }
 
 func (a *Args) check() error {
-	switch {
-	case a == nil:
-		return errors.New("data: args are required")
-	case a.Prefix == "" || a.Region == "":
-		return errors.New("data: Prefix and Region are required")
-	case a.VpcID == nil || a.ClusterID == nil || a.GatewayDropletID == nil:
-		return errors.New("data: VpcID, ClusterID and GatewayDropletID are required")
+	if a == nil {
+		return argcheck.Nil("data")
 	}
-	return nil
+	e := argcheck.For("data")
+	e.Required("Prefix", a.Prefix == "")
+	e.Required("Region", a.Region == "")
+	e.Required("VpcID", a.VpcID == nil)
+	e.Required("ClusterID", a.ClusterID == nil)
+	e.Required("GatewayDropletID", a.GatewayDropletID == nil)
+	return e.Err()
 }

@@ -8,7 +8,7 @@ import (
 // newDatabase declares the HA PostgreSQL cluster on the private network, its
 // backup hour, a firewall that admits only DOKS and the gateway, and the
 // application's database, user and connection pool.
-func newDatabase(ctx *pulumi.Context, name string, args *Args, d *DataServices, parent pulumi.ResourceOption) error {
+func newDatabase(ctx *pulumi.Context, name string, args *Args, d *Services, parent pulumi.ResourceOption) error {
 	db := args.Database
 	cluster, err := digitalocean.NewDatabaseCluster(ctx, name+"-pg", &digitalocean.DatabaseClusterArgs{
 		Name:               pulumi.String(args.Prefix + "-pg"),

@@ -12,7 +12,7 @@ import (
 // newSpaces declares the buckets through a provider that carries a
 // provisioning Spaces key, then one read-write key per consumer, each granted
 // only its own bucket.
-func newSpaces(ctx *pulumi.Context, name string, args *Args, d *DataServices, parent pulumi.ResourceOption) error {
+func newSpaces(ctx *pulumi.Context, name string, args *Args, d *Services, parent pulumi.ResourceOption) error {
 	s := args.Spaces
 	// The provisioning key is what Pulumi itself uses to manage buckets; the
 	// DO API token already implies this access. Workloads never get it.

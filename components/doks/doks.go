@@ -4,8 +4,6 @@
 package doks
 
 import (
-	"errors"
-	"fmt"
 	"net/netip"
 	"strings"
 
@@ -13,10 +11,11 @@ import (
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hybridcloud/platform/internal/argcheck"
 	"github.com/hybridcloud/platform/internal/config"
 )
 
-// Args configures the DoksCluster.
+// Args configures the Cluster.
 type Args struct {
 	// Prefix names the DigitalOcean resources, e.g. "hybrid-prod".
 	Prefix string
@@ -34,8 +33,15 @@ type Args struct {
 	OnpremCidr       netip.Prefix
 }
 
-// DoksCluster is a DOKS cluster with its registry.
-type DoksCluster struct {
+// Type is the component's type token; OldType the one it had, which
+// existing stacks hold.
+const (
+	Type    = "hybrid:doks:Cluster"
+	OldType = "hybrid:doks:DoksCluster"
+)
+
+// Cluster is a DOKS cluster with its registry.
+type Cluster struct {
 	pulumi.ResourceState
 
 	ClusterID pulumi.StringOutput `pulumi:"clusterId"`
@@ -56,12 +62,13 @@ type DoksCluster struct {
 
 // New declares the registry, the cluster, extra node pools, the route toward
 // on-prem and the Kubernetes provider.
-func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*DoksCluster, error) {
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Cluster, error) {
 	if err := args.check(); err != nil {
 		return nil, err
 	}
-	d := &DoksCluster{}
-	if err := ctx.RegisterComponentResource("hybrid:doks:DoksCluster", name, d, opts...); err != nil {
+	d := &Cluster{}
+	opts = append(opts, pulumi.Aliases([]pulumi.Alias{{Type: pulumi.String(OldType)}}))
+	if err := ctx.RegisterComponentResource(Type, name, d, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(d)
@@ -103,19 +110,21 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 }
 
 func (a *Args) check() error {
-	switch {
-	case a == nil:
-		return errors.New("doks: args are required")
-	case a.Prefix == "" || a.Region == "":
-		return errors.New("doks: Prefix and Region are required")
-	case a.VpcID == nil || a.GatewayPrivateIP == nil:
-		return errors.New("doks: VpcID and GatewayPrivateIP are required (from the Network component)")
-	case !a.PodCidr.IsValid() || !a.ServiceCidr.IsValid() || !a.OnpremCidr.IsValid():
-		return errors.New("doks: PodCidr, ServiceCidr and OnpremCidr are required")
-	case !strings.HasPrefix(a.Version, a.Doks.KubernetesMinor+".") || !strings.Contains(a.Version, "-do."):
-		return fmt.Errorf("doks: Version %q is not a DOKS slug of the line Doks.KubernetesMinor %q (resolve it with ResolveVersion)", a.Version, a.Doks.KubernetesMinor)
+	if a == nil {
+		return argcheck.Nil("doks")
 	}
-	return nil
+	e := argcheck.For("doks")
+	e.Required("Prefix", a.Prefix == "")
+	e.Required("Region", a.Region == "")
+	e.RequiredFor("VpcID", a.VpcID == nil, "(from the Network component)")
+	e.RequiredFor("GatewayPrivateIP", a.GatewayPrivateIP == nil, "(from the Network component)")
+	e.Required("PodCidr", !a.PodCidr.IsValid())
+	e.Required("ServiceCidr", !a.ServiceCidr.IsValid())
+	e.Required("OnpremCidr", !a.OnpremCidr.IsValid())
+	if !strings.HasPrefix(a.Version, a.Doks.KubernetesMinor+".") || !strings.Contains(a.Version, "-do.") {
+		e.Invalid("Version", "%q is not a DOKS slug of the line Doks.KubernetesMinor %q (resolve it with ResolveVersion)", a.Version, a.Doks.KubernetesMinor)
+	}
+	return e.Err()
 }
 
 // newRegistry declares the account's container registry and read-only docker

@@ -4,11 +4,10 @@
 package failover
 
 import (
-	"errors"
-
 	"github.com/pulumi/pulumi-cloudflare/sdk/v5/go/cloudflare"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hybridcloud/platform/internal/argcheck"
 	"github.com/hybridcloud/platform/internal/config"
 )
 
@@ -43,23 +42,33 @@ type Failover struct {
 	PoolIDs pulumi.StringArrayOutput `pulumi:"poolIds"`
 }
 
+// Type is the component's type token.
+const Type = "hybrid:failover:Failover"
+
+func (a *Args) check() error {
+	if a == nil {
+		return argcheck.Nil("failover")
+	}
+	e := argcheck.For("failover")
+	e.Required("CloudOrigin", a.CloudOrigin == nil)
+	e.Required("OnpremOrigin", a.OnpremOrigin == nil)
+	e.Required("Edge.Zone", a.Edge.Zone == "")
+	e.Required("Edge.Hostname", a.Edge.Hostname == "")
+	// No UI is published without an Access gate.
+	publishing := len(a.Edge.UIs) > 0
+	e.RequiredFor("AccessGroups", publishing && len(a.AccessGroups) == 0, "to publish Edge.UIs")
+	e.RequiredFor("Edge.Access.IdentityProviderID", publishing && a.Edge.Access.IdentityProviderID == "", "to publish Edge.UIs")
+	return e.Err()
+}
+
 // New declares the zone settings, the monitor, both pools, the load balancer
 // and the proxied records.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Failover, error) {
-	if args == nil {
-		return nil, errors.New("failover: args are required")
-	}
-	if args.CloudOrigin == nil || args.OnpremOrigin == nil {
-		return nil, errors.New("failover: CloudOrigin and OnpremOrigin are required")
-	}
-	if args.Edge.Zone == "" || args.Edge.Hostname == "" {
-		return nil, errors.New("failover: Edge.Zone and Edge.Hostname are required")
-	}
-	if len(args.Edge.UIs) > 0 && (len(args.AccessGroups) == 0 || args.Edge.Access.IdentityProviderID == "") {
-		return nil, errors.New("failover: AccessGroups and Edge.Access.IdentityProviderID are required to publish Edge.UIs: no UI is published without an Access gate")
+	if err := args.check(); err != nil {
+		return nil, err
 	}
 	f := &Failover{}
-	if err := ctx.RegisterComponentResource("hybrid:failover:Failover", name, f, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(Type, name, f, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(f)

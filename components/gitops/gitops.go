@@ -2,16 +2,16 @@
 // app-of-apps that syncs everything else from a Git repository path, with
 // automatic sync, self-heal, prune and a revision history for rollback.
 //
-// Each cluster runs its own Argo CD (see the README): when DigitalOcean is
+// Each cluster runs its own Argo CD (docs/platform.md): when DigitalOcean is
 // down the on-prem cluster still reconciles from Git.
 package gitops
 
 import (
-	"errors"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hybridcloud/platform/internal/argcheck"
 	"github.com/hybridcloud/platform/internal/config"
 	"github.com/hybridcloud/platform/internal/kube"
 	"github.com/hybridcloud/platform/internal/versions"
@@ -66,25 +66,32 @@ type GitOps struct {
 }
 
 func (a *Args) check() error {
-	if a == nil || a.Namespace == nil || a.ClusterName == "" {
-		return errors.New("gitops: namespace and cluster name are required")
+	if a == nil {
+		return argcheck.Nil("gitops")
 	}
-	if a.Source.RepoURL == "" || a.Source.Path == "" || a.Source.Revision == "" || a.Source.RevisionHistoryLimit < 1 {
-		return errors.New("gitops: repository URL, path, revision and a revision history limit are required")
+	e := argcheck.For("gitops")
+	e.Required("Namespace", a.Namespace == nil)
+	e.Required("ClusterName", a.ClusterName == "")
+	e.Required("Source.RepoURL", a.Source.RepoURL == "")
+	e.Required("Source.Path", a.Source.Path == "")
+	e.Required("Source.Revision", a.Source.Revision == "")
+	if a.Source.RevisionHistoryLimit < 1 {
+		e.Invalid("Source.RevisionHistoryLimit", "at least 1 (revisions kept for rollback), got %d", a.Source.RevisionHistoryLimit)
 	}
-	if a.RedisPassword == nil {
-		return errors.New("gitops: args.RedisPassword is required (the argocd-redis Secret)")
-	}
-	return nil
+	e.RequiredFor("RedisPassword", a.RedisPassword == nil, "(the argocd-redis Secret)")
+	return e.Err()
 }
 
-// NewGitOps declares Argo CD and the root application.
-func NewGitOps(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*GitOps, error) {
+// Type is the component's type token.
+const Type = "hybrid:gitops:GitOps"
+
+// New declares Argo CD and the root application.
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*GitOps, error) {
 	if err := args.check(); err != nil {
 		return nil, err
 	}
 	g := &GitOps{}
-	if err := ctx.RegisterComponentResource("hybrid:gitops:GitOps", name, g, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(Type, name, g, opts...); err != nil {
 		return nil, err
 	}
 	// Every child is parented here and waits for args.After.

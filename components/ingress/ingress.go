@@ -11,14 +11,13 @@
 package ingress
 
 import (
-	"errors"
-	"fmt"
 	"net/netip"
 	"slices"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hybridcloud/platform/internal/argcheck"
 	"github.com/hybridcloud/platform/internal/config"
 	"github.com/hybridcloud/platform/internal/kube"
 	"github.com/hybridcloud/platform/internal/versions"
@@ -87,38 +86,39 @@ type Ingress struct {
 
 func (a *Args) check() error {
 	if a == nil {
-		return errors.New("ingress: args are required")
+		return argcheck.Nil("ingress")
 	}
-	var errs []error
+	e := argcheck.For("ingress")
+	e.OneOf("Kind", a.Kind, config.ClusterDOKS, config.ClusterTalos)
 	switch a.Kind {
 	case config.ClusterDOKS:
-		if len(a.Settings.CloudflareCidrs) == 0 {
-			errs = append(errs, errors.New("ingress: DOKS needs Cloudflare's ranges for the load balancer's source allow-list"))
-		}
+		e.RequiredFor("Settings.CloudflareCidrs", len(a.Settings.CloudflareCidrs) == 0, "on DOKS, for the load balancer's source allow-list")
 	case config.ClusterTalos:
-		if !a.Settings.LoadBalancerIP.IsValid() || a.PublicAddress == "" || len(a.L2Interfaces) == 0 {
-			errs = append(errs, errors.New("ingress: Talos needs the load-balancer IP, the public address and the interfaces to announce it on"))
-		}
-	default:
-		errs = append(errs, fmt.Errorf("ingress: cluster kind %q is not %s or %s", a.Kind, config.ClusterDOKS, config.ClusterTalos))
+		e.RequiredFor("Settings.LoadBalancerIP", !a.Settings.LoadBalancerIP.IsValid(), "on Talos")
+		e.RequiredFor("PublicAddress", a.PublicAddress == "", "on Talos")
+		e.RequiredFor("L2Interfaces", len(a.L2Interfaces) == 0, "on Talos, to announce the load-balancer IP on")
 	}
-	if a.Namespace == nil || a.OriginCertificate == nil || a.OriginKey == nil || a.ClusterName == "" {
-		errs = append(errs, errors.New("ingress: namespace, cluster name and the origin certificate and key are required"))
-	}
+	e.Required("ClusterName", a.ClusterName == "")
+	e.Required("Namespace", a.Namespace == nil)
+	e.Required("OriginCertificate", a.OriginCertificate == nil)
+	e.Required("OriginKey", a.OriginKey == nil)
 	if a.Settings.Replicas < 1 {
-		errs = append(errs, errors.New("ingress: at least one replica is required"))
+		e.Invalid("Settings.Replicas", "at least 1, got %d", a.Settings.Replicas)
 	}
-	return errors.Join(errs...)
+	return e.Err()
 }
 
-// NewIngress declares the origin TLS Secret, the controller, its
+// Type is the component's type token.
+const Type = "hybrid:ingress:Ingress"
+
+// New declares the origin TLS Secret, the controller, its
 // LoadBalancer Service and, on Talos, the Cilium address pool and L2 policy.
-func NewIngress(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Ingress, error) {
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Ingress, error) {
 	if err := args.check(); err != nil {
 		return nil, err
 	}
 	in := &Ingress{}
-	if err := ctx.RegisterComponentResource("hybrid:ingress:Ingress", name, in, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(Type, name, in, opts...); err != nil {
 		return nil, err
 	}
 	// Every child is parented here and waits for args.After.

@@ -3,11 +3,10 @@
 package network
 
 import (
-	"errors"
-
 	"github.com/pulumi/pulumi-digitalocean/sdk/v4/go/digitalocean"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hybridcloud/platform/internal/argcheck"
 	"github.com/hybridcloud/platform/internal/config"
 )
 
@@ -46,19 +45,22 @@ type Network struct {
 	OnpremRoutes pulumi.StringArrayOutput `pulumi:"onpremRoutes"`
 }
 
+// Type is the component's type token.
+const Type = "hybrid:network:Network"
+
 // New declares the VPC, the gateway Droplet with its reserved IP and firewall.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Network, error) {
 	if args == nil {
-		return nil, errors.New("network: args are required")
+		return nil, argcheck.Nil("network")
 	}
-	if args.Prefix == "" {
-		return nil, errors.New("network: Prefix is required")
-	}
-	if args.GatewayPrivateKey.Key() == "" {
-		return nil, errors.New("network: GatewayPrivateKey is required")
+	e := argcheck.For("network")
+	e.Required("Prefix", args.Prefix == "")
+	e.Required("GatewayPrivateKey", args.GatewayPrivateKey.Key() == "")
+	if err := e.Err(); err != nil {
+		return nil, err
 	}
 	n := &Network{}
-	if err := ctx.RegisterComponentResource("hybrid:network:Network", name, n, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(Type, name, n, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(n)

@@ -7,13 +7,11 @@
 package observability
 
 import (
-	"errors"
-	"fmt"
-	"slices"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hybridcloud/platform/internal/argcheck"
 	"github.com/hybridcloud/platform/internal/config"
 	"github.com/hybridcloud/platform/internal/kube"
 	"github.com/hybridcloud/platform/internal/versions"
@@ -40,11 +38,13 @@ type ObjectStore struct {
 	SecretKey pulumi.StringInput
 }
 
-func (o *ObjectStore) check(what string) error {
-	if o.Endpoint == nil || o.Region == nil || o.Bucket == nil || o.AccessKey == nil || o.SecretKey == nil || o.Prefix == "" {
-		return fmt.Errorf("observability: %s needs endpoint, region, bucket, prefix and an access key pair", what)
-	}
-	return nil
+func (o *ObjectStore) check(e *argcheck.Errors, field string) {
+	e.Required(field+".Endpoint", o.Endpoint == nil)
+	e.Required(field+".Region", o.Region == nil)
+	e.Required(field+".Bucket", o.Bucket == nil)
+	e.Required(field+".Prefix", o.Prefix == "")
+	e.Required(field+".AccessKey", o.AccessKey == nil)
+	e.Required(field+".SecretKey", o.SecretKey == nil)
 }
 
 // Args configures the stack.
@@ -83,28 +83,22 @@ type Args struct {
 
 func (a *Args) check() error {
 	if a == nil {
-		return errors.New("observability: args are required")
+		return argcheck.Nil("observability")
 	}
-	var errs []error
-	if !slices.Contains([]string{config.ClusterDOKS, config.ClusterTalos}, a.Kind) {
-		errs = append(errs, fmt.Errorf("observability: cluster kind %q is not %s or %s", a.Kind, config.ClusterDOKS, config.ClusterTalos))
-	}
-	if a.Namespace == nil || a.StorageClass == "" || a.ClusterName == "" || a.GrafanaAdminPassword == nil {
-		errs = append(errs, errors.New("observability: namespace, storage class, cluster name and Grafana admin password are required"))
-	}
-	if a.Kind == config.ClusterTalos && len(a.ControlPlaneIPs) == 0 {
-		errs = append(errs, errors.New("observability: Talos control-plane addresses are required to scrape etcd, scheduler and controller-manager"))
-	}
+	e := argcheck.For("observability")
+	e.OneOf("Kind", a.Kind, config.ClusterDOKS, config.ClusterTalos)
+	e.Required("ClusterName", a.ClusterName == "")
+	e.Required("Namespace", a.Namespace == nil)
+	e.Required("StorageClass", a.StorageClass == "")
+	e.Required("GrafanaAdminPassword", a.GrafanaAdminPassword == nil)
+	e.RequiredFor("ControlPlaneIPs", a.Kind == config.ClusterTalos && len(a.ControlPlaneIPs) == 0,
+		"on Talos, to scrape etcd, scheduler and controller-manager")
 	if msg := a.OriginCheck.Check(); msg != "" {
-		errs = append(errs, errors.New("observability: OriginCheck."+msg))
+		e.Invalid("OriginCheck", "%s", msg)
 	}
-	if a.BackupRPO <= 0 {
-		errs = append(errs, errors.New("observability: the backup RPO is required for the stale-backup alert"))
-	}
-	if err := a.Logs.check("the logs bucket"); err != nil {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
+	e.RequiredFor("BackupRPO", a.BackupRPO <= 0, "for the stale-backup alert")
+	a.Logs.check(e, "Logs")
+	return e.Err()
 }
 
 // Observability is the monitoring and logging component.
@@ -125,14 +119,17 @@ type Observability struct {
 	CRDs pulumi.Resource
 }
 
-// NewObservability declares the stack. Everything is a child of the
+// Type is the component's type token.
+const Type = "hybrid:observability:Observability"
+
+// New declares the stack. Everything is a child of the
 // component and waits for the namespace.
-func NewObservability(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Observability, error) {
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Observability, error) {
 	if err := args.check(); err != nil {
 		return nil, err
 	}
 	o := &Observability{}
-	if err := ctx.RegisterComponentResource("hybrid:observability:Observability", name, o, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(Type, name, o, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(o)

@@ -8,7 +8,7 @@ import (
 )
 
 // Talos control-plane metrics ports. Talos binds them to 0.0.0.0 only when
-// the machine config says so (see the README); DOKS does not expose them.
+// the machine config says so (docs/onprem.md); DOKS does not expose them.
 const (
 	etcdMetricsPort       = 2381
 	schedulerPort         = 10259

@@ -4,13 +4,12 @@
 package registry
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hybridcloud/platform/internal/argcheck"
 )
 
 // PullSecret is the registry pull secret in each application namespace.
@@ -40,34 +39,27 @@ type Args struct {
 
 func (a *Args) check() error {
 	if a == nil {
-		return errors.New("registry: NewPullSecret needs Args")
+		return argcheck.Nil("registry")
 	}
-	var errs []error
-	if a.Provider == nil {
-		errs = append(errs, errors.New("args.Provider is required"))
-	}
-	if a.SecretName == "" || len(a.Namespaces) == 0 {
-		errs = append(errs, errors.New("args.SecretName and at least one namespace are required"))
-	}
-	if a.Namespace == nil {
-		errs = append(errs, errors.New("args.Namespace is required"))
-	}
-	if a.DockerConfig == nil {
-		errs = append(errs, errors.New("args.DockerConfig is required"))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("registry: invalid Args: %w", err)
-	}
-	return nil
+	e := argcheck.For("registry")
+	e.Required("Provider", a.Provider == nil)
+	e.Required("SecretName", a.SecretName == "")
+	e.RequiredFor("Namespaces", len(a.Namespaces) == 0, "(at least one)")
+	e.Required("Namespace", a.Namespace == nil)
+	e.Required("DockerConfig", a.DockerConfig == nil)
+	return e.Err()
 }
 
-// NewPullSecret declares the namespaces and their pull secrets.
-func NewPullSecret(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*PullSecret, error) {
+// Type is the component's type token.
+const Type = "hybrid:registry:PullSecret"
+
+// New declares the namespaces and their pull secrets.
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*PullSecret, error) {
 	if err := args.check(); err != nil {
 		return nil, err
 	}
 	p := &PullSecret{}
-	if err := ctx.RegisterComponentResource("hybrid:registry:PullSecret", name, p, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(Type, name, p, opts...); err != nil {
 		return nil, err
 	}
 	k8s := []pulumi.ResourceOption{pulumi.Parent(p), pulumi.Provider(args.Provider)}

@@ -1,4 +1,4 @@
-// Package storage is the OnpremStorage component: the Talos cluster's
+// Package storage is the on-prem Storage component: the Talos cluster's
 // StorageClasses and their provisioners. Local SSD volumes (hostPath on each
 // node, local-path-provisioner) are the default class; shared RWX volumes
 // come from the NFS server (nfs-subdir-external-provisioner). Ceph is not
@@ -6,9 +6,6 @@
 package storage
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	helmv4 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v4"
@@ -16,6 +13,7 @@ import (
 	storagev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/storage/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hybridcloud/platform/internal/argcheck"
 	"github.com/hybridcloud/platform/internal/config"
 	"github.com/hybridcloud/platform/internal/versions"
 )
@@ -32,8 +30,15 @@ const (
 	nfsProvisioner   = "k8s-sigs.io/nfs-subdir-external-provisioner"
 )
 
-// OnpremStorage is the cluster's storage.
-type OnpremStorage struct {
+// Type is the component's type token; OldType the one it had, which
+// existing stacks hold.
+const (
+	Type    = "hybrid:storage:Storage"
+	OldType = "hybrid:storage:OnpremStorage"
+)
+
+// Storage is the cluster's storage.
+type Storage struct {
 	pulumi.ResourceState
 
 	// DefaultClass is the default StorageClass (local SSD).
@@ -48,7 +53,7 @@ type OnpremStorage struct {
 	Ready []pulumi.Resource
 }
 
-// Args configures OnpremStorage.
+// Args configures Storage.
 type Args struct {
 	// Provider is the Talos cluster's Kubernetes provider.
 	Provider *kubernetes.Provider
@@ -64,34 +69,28 @@ type Args struct {
 
 func (a *Args) check() error {
 	if a == nil {
-		return errors.New("storage: NewOnpremStorage needs Args")
+		return argcheck.Nil("storage")
 	}
-	var errs []error
-	if a.Provider == nil {
-		errs = append(errs, errors.New("args.Provider is required"))
-	}
-	if a.Cni == nil {
-		errs = append(errs, errors.New("args.Cni is required: provisioner pods need pod networking"))
-	}
-	if a.Storage.LocalPath == "" || a.Storage.NFSServer == "" || a.Storage.NFSPath == "" {
-		errs = append(errs, errors.New("args.Storage needs LocalPath, NFSServer and NFSPath"))
-	}
+	e := argcheck.For("storage")
+	e.Required("Provider", a.Provider == nil)
+	e.RequiredFor("Cni", a.Cni == nil, "(provisioner pods need pod networking)")
+	e.Required("Storage.LocalPath", a.Storage.LocalPath == "")
+	e.Required("Storage.NFSServer", a.Storage.NFSServer == "")
+	e.Required("Storage.NFSPath", a.Storage.NFSPath == "")
 	if a.Storage.Ceph {
-		errs = append(errs, errors.New("args.Storage.Ceph: Ceph is not built by this component"))
+		e.Invalid("Storage.Ceph", "Ceph is not built by this component")
 	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("storage: invalid Args: %w", err)
-	}
-	return nil
+	return e.Err()
 }
 
-// NewOnpremStorage declares the provisioners and the StorageClasses.
-func NewOnpremStorage(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*OnpremStorage, error) {
+// New declares the provisioners and the StorageClasses.
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Storage, error) {
 	if err := args.check(); err != nil {
 		return nil, err
 	}
-	s := &OnpremStorage{}
-	if err := ctx.RegisterComponentResource("hybrid:storage:OnpremStorage", name, s, opts...); err != nil {
+	s := &Storage{}
+	opts = append(opts, pulumi.Aliases([]pulumi.Alias{{Type: pulumi.String(OldType)}}))
+	if err := ctx.RegisterComponentResource(Type, name, s, opts...); err != nil {
 		return nil, err
 	}
 	k8s := []pulumi.ResourceOption{pulumi.Parent(s), pulumi.Provider(args.Provider)}

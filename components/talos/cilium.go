@@ -31,7 +31,7 @@ import (
 //     devices Cilium attaches to;
 //   - a raised API client rate limit: every announced Service holds a Lease
 //     that its node renews through the API server.
-func newCilium(ctx *pulumi.Context, c *TalosCluster, name string, a *Args) error {
+func newCilium(ctx *pulumi.Context, c *Cluster, name string, a *Args) error {
 	provider, err := kubernetes.NewProvider(ctx, name, &kubernetes.ProviderArgs{
 		Kubeconfig: c.Kubeconfig,
 	}, pulumi.Parent(c))

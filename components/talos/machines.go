@@ -17,7 +17,7 @@ type machines struct {
 
 // newMachines declares the Talos chain: secrets, one ConfigurationApply per
 // node, the bootstrap after every control-plane apply, then the kubeconfig.
-func newMachines(ctx *pulumi.Context, c *TalosCluster, a *Args) (*machines, error) {
+func newMachines(ctx *pulumi.Context, c *Cluster, a *Args) (*machines, error) {
 	t := a.Talos
 	parent := pulumi.Parent(c)
 

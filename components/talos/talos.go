@@ -1,4 +1,4 @@
-// Package talos is the TalosCluster component: the on-prem Talos Linux
+// Package talos is the Cluster component: the on-prem Talos Linux
 // Kubernetes cluster, from machine secrets to a working CNI, in the order
 // Talos needs:
 //
@@ -8,19 +8,25 @@
 package talos
 
 import (
-	"errors"
-	"fmt"
 	"net/netip"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hybridcloud/platform/components/talos/machineconfig"
+	"github.com/hybridcloud/platform/internal/argcheck"
 	"github.com/hybridcloud/platform/internal/config"
 )
 
-// TalosCluster is the on-prem Talos cluster.
-type TalosCluster struct {
+// Type is the component's type token; OldType the one it had, which
+// existing stacks hold.
+const (
+	Type    = "hybrid:talos:Cluster"
+	OldType = "hybrid:talos:TalosCluster"
+)
+
+// Cluster is the on-prem Talos cluster.
+type Cluster struct {
 	pulumi.ResourceState
 
 	// Endpoint is the Kubernetes API on the control-plane VIP.
@@ -37,7 +43,7 @@ type TalosCluster struct {
 	Cni pulumi.Resource
 }
 
-// Args configures a TalosCluster.
+// Args configures a Cluster.
 type Args struct {
 	// Talos and Network are the validated stack config.
 	Talos   config.Talos
@@ -85,38 +91,33 @@ func (a *Args) machineInput() machineconfig.Input {
 
 func (a *Args) check() error {
 	if a == nil {
-		return errors.New("talos: NewTalosCluster needs Args")
+		return argcheck.Nil("talos")
 	}
-	var errs []error
+	e := argcheck.For("talos")
 	if len(a.Talos.ControlPlanes()) == 0 {
-		errs = append(errs, errors.New("no control-plane node"))
+		e.Invalid("Talos.Nodes", "no control-plane node")
 	}
 	if a.wireguardNode().Name == "" {
-		errs = append(errs, fmt.Errorf("args.Talos.WireguardNode %q is not one of the nodes", a.Talos.WireguardNode))
+		e.Invalid("Talos.WireguardNode", "%q is not one of Talos.Nodes", a.Talos.WireguardNode)
 	}
-	if a.WireGuard.PrivateKey == nil {
-		errs = append(errs, errors.New("args.WireGuard.PrivateKey is required"))
-	}
-	if !a.WireGuard.Address.IsValid() || !a.WireGuard.Peer.Gateway.IsValid() {
-		errs = append(errs, errors.New("args.WireGuard.Address and args.WireGuard.Peer.Gateway are required"))
-	}
-	if a.WireGuard.Peer.PublicKey == "" || a.WireGuard.Peer.Endpoint == "" || len(a.WireGuard.Peer.AllowedIPs) == 0 {
-		errs = append(errs, errors.New("args.WireGuard.Peer needs PublicKey, Endpoint and AllowedIPs"))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("talos: invalid Args: %w", err)
-	}
-	return nil
+	e.Required("WireGuard.PrivateKey", a.WireGuard.PrivateKey == nil)
+	e.Required("WireGuard.Address", !a.WireGuard.Address.IsValid())
+	e.Required("WireGuard.Peer.Gateway", !a.WireGuard.Peer.Gateway.IsValid())
+	e.Required("WireGuard.Peer.PublicKey", a.WireGuard.Peer.PublicKey == "")
+	e.Required("WireGuard.Peer.Endpoint", a.WireGuard.Peer.Endpoint == "")
+	e.Required("WireGuard.Peer.AllowedIPs", len(a.WireGuard.Peer.AllowedIPs) == 0)
+	return e.Err()
 }
 
-// NewTalosCluster declares the cluster. name is the component's name; the
+// New declares the cluster. name is the component's name; the
 // cluster's own name comes from Args.Talos.ClusterName.
-func NewTalosCluster(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*TalosCluster, error) {
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Cluster, error) {
 	if err := args.check(); err != nil {
 		return nil, err
 	}
-	c := &TalosCluster{}
-	if err := ctx.RegisterComponentResource("hybrid:talos:TalosCluster", name, c, opts...); err != nil {
+	c := &Cluster{}
+	opts = append(opts, pulumi.Aliases([]pulumi.Alias{{Type: pulumi.String(OldType)}}))
+	if err := ctx.RegisterComponentResource(Type, name, c, opts...); err != nil {
 		return nil, err
 	}
 	m, err := newMachines(ctx, c, args)

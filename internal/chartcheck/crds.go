@@ -2,9 +2,12 @@ package chartcheck
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -52,28 +55,14 @@ func newCRDs(rendered []*Rendered, cluster []clusterapi.API) (*CRDs, error) {
 			if o.APIVersion != "apiextensions.k8s.io/v1" {
 				return nil, fmt.Errorf("release %s: %s is %s, not apiextensions.k8s.io/v1", r.Release.ID(), o.Ref(), o.APIVersion)
 			}
-			var crd apiextensionsv1.CustomResourceDefinition
-			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Raw, &crd); err != nil {
+			parsed, err := parseCRD(o.Raw)
+			if err != nil {
 				return nil, fmt.Errorf("release %s: %s: %w", r.Release.ID(), o.Ref(), err)
 			}
-			for _, v := range crd.Spec.Versions {
-				if !v.Served {
-					continue
-				}
-				cv := &crdVersion{
-					group: crd.Spec.Group, version: v.Name, kind: crd.Spec.Names.Kind,
-					namespaced: crd.Spec.Scope == apiextensionsv1.NamespaceScoped,
-					from:       "release " + r.Release.ID(),
-					release:    r.Release.Name,
-				}
-				if v.Schema != nil && v.Schema.OpenAPIV3Schema != nil {
-					fn, err := schemaValidator(v.Schema.OpenAPIV3Schema)
-					if err != nil {
-						return nil, fmt.Errorf("release %s: CRD %s %s: %w", r.Release.ID(), crd.Name, v.Name, err)
-					}
-					cv.validate = fn
-				}
-				c.byGVK[gvk(crd.Spec.Group+"/"+v.Name, crd.Spec.Names.Kind)] = cv
+			for _, v := range parsed {
+				cv := *v
+				cv.from, cv.release = "release "+r.Release.ID(), r.Release.Name
+				c.byGVK[gvk(cv.group+"/"+cv.version, cv.kind)] = &cv
 			}
 		}
 	}
@@ -85,6 +74,49 @@ func newCRDs(rendered []*Rendered, cluster []clusterapi.API) (*CRDs, error) {
 		c.byGVK[gvk(a.APIVersion, a.Kind)] = &crdVersion{group: group, version: version, kind: a.Kind, namespaced: a.Namespaced, from: a.Source, release: a.Release}
 	}
 	return c, nil
+}
+
+// parsedCRDs memoizes parseCRD by the CRD's JSON text. A stack's build
+// parses its charts' CRDs in both passes, and every build of the same stack
+// again; converting a CRD and compiling its schema validators was a third
+// of a build's CPU (pprof of tests/charts). The validators are read only.
+var parsedCRDs sync.Map // sha256 of the JSON text -> []*crdVersion
+
+// parseCRD returns the served versions of a CustomResourceDefinition, with
+// their schema validators; from and release are the caller's to fill in.
+func parseCRD(raw map[string]any) ([]*crdVersion, error) {
+	text, err := json.Marshal(raw)
+	if err != nil {
+		return nil, err
+	}
+	key := sha256.Sum256(text)
+	if v, ok := parsedCRDs.Load(key); ok {
+		return v.([]*crdVersion), nil
+	}
+	var crd apiextensionsv1.CustomResourceDefinition
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &crd); err != nil {
+		return nil, err
+	}
+	var out []*crdVersion
+	for _, v := range crd.Spec.Versions {
+		if !v.Served {
+			continue
+		}
+		cv := &crdVersion{
+			group: crd.Spec.Group, version: v.Name, kind: crd.Spec.Names.Kind,
+			namespaced: crd.Spec.Scope == apiextensionsv1.NamespaceScoped,
+		}
+		if v.Schema != nil && v.Schema.OpenAPIV3Schema != nil {
+			fn, err := schemaValidator(v.Schema.OpenAPIV3Schema)
+			if err != nil {
+				return nil, fmt.Errorf("CRD %s %s: %w", crd.Name, v.Name, err)
+			}
+			cv.validate = fn
+		}
+		out = append(out, cv)
+	}
+	parsedCRDs.Store(key, out)
+	return out, nil
 }
 
 // APIVersions lists the group/version and group/version/Kind strings of

@@ -126,6 +126,87 @@ func Render(ctx context.Context, ch *chart.Chart, r *Release, c Cluster) (*Rende
 	return out, nil
 }
 
+// renderKey is everything a render depends on: the chart archive (name and
+// version; the repository checks its digest), the release, its values and
+// the cluster it renders for.
+type renderKey struct {
+	chart, version, name, namespace, values, kubeVersion, apiVersions string
+}
+
+type renderResult struct {
+	out *Rendered
+	err error
+}
+
+// Render loads a release's chart from the repository and renders it for a
+// cluster (the package's Render), once per distinct input: a stack is built
+// in two passes and the tests build each stack many times with one release
+// changed, so most renders repeat one already made. Helm's split and parse
+// of the manifests was three quarters of a build's CPU (pprof of
+// tests/charts). Each caller gets its own copy of the objects (Build fills
+// in namespaces); the chart, read only after its render, is shared.
+func (r *Repository) Render(ctx context.Context, rel *Release, c Cluster) (*Rendered, error) {
+	values, err := utiljson.Marshal(rel.Values) // map keys sorted: equal values, equal text
+	if err != nil {
+		return nil, fmt.Errorf("release %s: values: %w", rel.Name, err)
+	}
+	key := renderKey{rel.Chart, rel.Version, rel.Name, rel.Namespace, string(values), c.KubeVersion, strings.Join(c.APIVersions, "\n")}
+	r.rendersMu.Lock()
+	hit, ok := r.renders[key]
+	r.rendersMu.Unlock()
+	if !ok {
+		hit.out, hit.err = r.render(ctx, rel, c)
+		r.rendersMu.Lock()
+		if r.renders == nil {
+			r.renders = map[renderKey]renderResult{}
+		}
+		r.renders[key] = hit
+		r.rendersMu.Unlock()
+	}
+	if hit.err != nil {
+		return nil, hit.err
+	}
+	return &Rendered{Release: rel, Chart: hit.out.Chart, Objects: copyObjects(hit.out.Objects), Hooks: copyObjects(hit.out.Hooks)}, nil
+}
+
+func (r *Repository) render(ctx context.Context, rel *Release, c Cluster) (*Rendered, error) {
+	ch, err := r.Load(rel.Chart, rel.Version)
+	if err != nil {
+		return nil, err
+	}
+	return Render(ctx, ch, rel, c)
+}
+
+func copyObjects(objs []*Object) []*Object {
+	out := make([]*Object, len(objs))
+	for i, o := range objs {
+		c := *o
+		c.Raw = copyValue(o.Raw).(map[string]any)
+		out[i] = &c
+	}
+	return out
+}
+
+// copyValue deep-copies decoded JSON: maps, slices and scalars.
+func copyValue(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			out[k] = copyValue(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = copyValue(e)
+		}
+		return out
+	default:
+		return v
+	}
+}
+
 var sourceRe = regexp.MustCompile(`(?m)^# Source: (.+)$`)
 
 // parseManifest splits a rendered manifest into objects. Namespaces are

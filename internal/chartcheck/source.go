@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"helm.sh/helm/v3/pkg/chart"
@@ -36,6 +37,11 @@ import (
 type Repository struct {
 	Dir   string
 	index *repo.IndexFile
+
+	// renders memoizes Render by everything a render depends on (see
+	// Repository.Render).
+	rendersMu sync.Mutex
+	renders   map[renderKey]renderResult
 }
 
 // OpenRepository reads a repository directory's index.

@@ -94,12 +94,7 @@ func Build(ctx context.Context, in Input) (*Stack, error) {
 		s.Rendered, s.RenderErrors = nil, map[string]error{}
 		cluster := Cluster{KubeVersion: in.KubeVersion, APIVersions: append(slices.Clone(builtins), s.CRDs.APIVersions()...)}
 		for _, rel := range s.Releases {
-			ch, err := in.Repository.Load(rel.Chart, rel.Version)
-			if err != nil {
-				s.RenderErrors[rel.Name] = err
-				continue
-			}
-			out, err := Render(ctx, ch, rel, cluster)
+			out, err := in.Repository.Render(ctx, rel, cluster)
 			if err != nil {
 				s.RenderErrors[rel.Name] = err
 				continue

@@ -4,210 +4,157 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
+	"sync"
 	"time"
+	_ "time/tzdata" // CRON_TZ zones resolve the same on every machine
+
+	"github.com/robfig/cron/v3"
 )
 
-// cronSpec is a parsed five-field cron expression, as Velero's scheduler
-// (robfig/cron ParseStandard) reads it: minute hour day-of-month month
-// day-of-week, or a descriptor.
-type cronSpec struct {
-	minute, hour, dom, month, dow uint64 // bit i set = value i matches
-	domStar, dowStar              bool
-	every                         time.Duration // @every; the fields are unused
-}
-
-type cronField struct {
-	name     string
-	min, max int
-	names    map[string]int
-}
-
-var (
-	monthNames = map[string]int{"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12}
-	dowNames   = map[string]int{"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6}
-	cronFields = []cronField{
-		{name: "minute", min: 0, max: 59},
-		{name: "hour", min: 0, max: 23},
-		{name: "day of month", min: 1, max: 31},
-		{name: "month", min: 1, max: 12, names: monthNames},
-		{name: "day of week", min: 0, max: 6, names: dowNames},
-	}
-	cronDescriptors = map[string]string{
-		"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
-		"@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *",
-	}
-)
-
-// parseCron parses a cron expression; the error says which field is wrong.
-func parseCron(expr string) (*cronSpec, error) {
-	expr = strings.TrimSpace(expr)
-	if strings.HasPrefix(expr, "@every ") {
-		d, err := time.ParseDuration(strings.TrimSpace(strings.TrimPrefix(expr, "@every ")))
-		if err != nil || d < time.Minute {
-			return nil, errors.New("@every needs a Go duration of at least 1m, such as @every 6h")
+// parseCron parses a Velero schedule exactly as Velero's schedule controller
+// does: robfig/cron's ParseStandard, five fields (minute hour day-of-month
+// month day-of-week), a descriptor such as @daily or @every 6h, optionally
+// prefixed with CRON_TZ=<zone>. ParseStandard panics on some inputs (a
+// CRON_TZ= prefix with nothing after it); like Velero, that is an error.
+func parseCron(expr string) (sched cron.Schedule, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			sched, err = nil, fmt.Errorf("%v", r)
 		}
-		return &cronSpec{every: d}, nil
-	}
-	if d, ok := cronDescriptors[expr]; ok {
-		expr = d
-	}
-	parts := strings.Fields(expr)
-	if len(parts) != 5 {
-		return nil, fmt.Errorf("%d fields; want 5 (minute hour day-of-month month day-of-week)", len(parts))
-	}
-	var bits [5]uint64
-	for i, f := range cronFields {
-		b, err := parseCronField(parts[i], f)
-		if err != nil {
-			return nil, fmt.Errorf("%s %q: %w", f.name, parts[i], err)
-		}
-		bits[i] = b
-	}
-	return &cronSpec{
-		minute: bits[0], hour: bits[1], dom: bits[2], month: bits[3], dow: bits[4],
-		domStar: isStar(parts[2]), dowStar: isStar(parts[4]),
-	}, nil
-}
-
-// isStar reports a field that does not restrict: robfig/cron treats * and ?
-// as unrestricted, but not */n with n > 1.
-func isStar(s string) bool { return s == "*" || s == "?" || s == "*/1" }
-
-func parseCronField(s string, f cronField) (uint64, error) {
-	var bits uint64
-	for _, item := range strings.Split(s, ",") {
-		rangePart, step := item, 1
-		if i := strings.Index(item, "/"); i >= 0 {
-			n, err := strconv.Atoi(item[i+1:])
-			if err != nil || n < 1 {
-				return 0, errors.New("step must be a positive number")
-			}
-			rangePart, step = item[:i], n
-		}
-		lo, hi := f.min, f.max
-		switch {
-		case rangePart == "*" || rangePart == "?":
-		case strings.Contains(rangePart, "-"):
-			a, b, _ := strings.Cut(rangePart, "-")
-			var err error
-			if lo, err = cronValue(a, f); err != nil {
-				return 0, err
-			}
-			if hi, err = cronValue(b, f); err != nil {
-				return 0, err
-			}
-			if lo > hi {
-				return 0, fmt.Errorf("range %d-%d runs backwards", lo, hi)
-			}
-		default:
-			v, err := cronValue(rangePart, f)
-			if err != nil {
-				return 0, err
-			}
-			lo = v
-			if step == 1 {
-				hi = v
-			}
-		}
-		for v := lo; v <= hi; v += step {
-			bits |= 1 << uint(v)
-		}
-	}
-	return bits, nil
-}
-
-func cronValue(s string, f cronField) (int, error) {
-	if v, ok := f.names[strings.ToLower(s)]; ok {
-		return v, nil
-	}
-	v, err := strconv.Atoi(s)
+	}()
+	sched, err = cron.ParseStandard(expr)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a number", s)
+		return nil, err
 	}
-	if v < f.min || v > f.max {
-		return 0, fmt.Errorf("%d is outside %d-%d", v, f.min, f.max)
+	if every, ok := sched.(cron.ConstantDelaySchedule); ok && every.Delay < minCronInterval {
+		return nil, fmt.Errorf("@every %s runs more often than every %s", every.Delay, minCronInterval)
 	}
-	return v, nil
+	return sched, nil
 }
 
-// dayMatches applies cron's day rule: when both day fields are restricted a
-// day matches either; otherwise both must match.
-func (c *cronSpec) dayMatches(t time.Time) bool {
-	if c.month&(1<<uint(t.Month())) == 0 {
-		return false
-	}
-	dom := c.dom&(1<<uint(t.Day())) != 0
-	dow := c.dow&(1<<uint(t.Weekday())) != 0
-	if c.domStar || c.dowStar {
-		return dom && dow
-	}
-	return dom || dow
-}
+// minCronInterval is this project's floor for @every. ParseStandard accepts
+// any Go duration and rounds anything below a second up to one, so
+// "@every 0s" and "@every -1h" would start a backup every second; a
+// five-field expression cannot run more often than once a minute.
+const minCronInterval = time.Minute
 
-// cronWindowStart and cronWindowDays bound the simulation that finds the
-// longest gap between runs: three calendar years, including a leap year, so
-// that month lengths and weekday alignments all occur. Fixed dates keep
-// validation free of the clock.
+// The scan for the longest gap covers three calendar years from 1 January
+// 2026, including the leap year 2028, so that every month length, 29
+// February and each turn of the year occur. A fixed start keeps validation
+// free of the clock: with time.Now a yearly schedule's gap would be 365 or
+// 366 days depending on the year the plan ran. Next reads only the calendar
+// fields of the time it is given (spec.go Next), so the answer is a property
+// of the expression alone. It is exact for schedules of fixed dates or of
+// weekdays; where cron's OR rule joins a day of month with a day of week
+// in some months, the gap depends on how weekdays fall in a year and three
+// years sample the 28-year cycle ("0 0 30 1,3 2": 280 days here, 283 over
+// 28 years). The window is in the schedule's own zone, CRON_TZ's or else
+// UTC: without CRON_TZ, Next works in the zone of the time it is given, so
+// UTC times keep the answer independent of the machine's zone, and the
+// config documents such schedules as UTC.
+const cronWindowYears = 3
+
 var cronWindowStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-const cronWindowDays = 3 * 366
-
-// maxGap returns the longest time between two consecutive runs, or 0 when
-// the expression never runs.
-func (c *cronSpec) maxGap() time.Duration {
-	if c.every > 0 {
-		return c.every
+// maxGap returns the longest time between two consecutive runs of sched, or
+// 0 when it never runs.
+func maxGap(sched cron.Schedule) time.Duration {
+	switch s := sched.(type) {
+	case cron.ConstantDelaySchedule:
+		return s.Delay
+	case *cron.SpecSchedule:
+		loc := s.Location
+		if loc == time.Local {
+			loc = time.UTC
+		}
+		y, m, d := cronWindowStart.Date()
+		from := time.Date(y, m, d, 0, 0, 0, 0, loc)
+		return gapWithin(sched, loc, from, from.AddDate(cronWindowYears, 0, 0))
 	}
-	var minutes []int // minutes of the day that match
-	for h := 0; h < 24; h++ {
-		for m := 0; m < 60; m++ {
-			if c.hour&(1<<uint(h)) != 0 && c.minute&(1<<uint(m)) != 0 {
-				minutes = append(minutes, h*60+m)
+	return 0
+}
+
+// gapWithin follows sched.Next, the call Velero makes for a schedule's next
+// backup, from each run that starts in [from, to) to the one after it
+// (which may lie beyond: a 29 February schedule's gap is four years).
+//
+// Stepping run by run costs Next a loop per minute in between, about 0.2 s
+// for an hourly schedule over three years, so whole days are skipped where
+// that gives the same answer: the hour and minute fields do not depend on
+// the date, so every matching day that is 24 hours long (no clock change)
+// runs at the same offsets from its midnight. The first such day is walked
+// run by run, which finds the gaps inside every such day, and its last
+// run's offset kept; on a later one only the gap from that last run to the
+// next is asked of Next. Days with a clock change are walked run by
+// run. TestGapWithinMatchesEveryRun compares this with the run-by-run walk.
+func gapWithin(sched cron.Schedule, loc *time.Location, from, to time.Time) time.Duration {
+	// ParseStandard fixes the seconds field to 0, so runs fall on whole
+	// minutes and none lies in the 59 s after a run: starting Next there
+	// gives the same answer and saves Next stepping through those seconds.
+	const skip = 59 * time.Second
+	var (
+		gap     time.Duration
+		haveDay bool          // a 24-hour day has been walked
+		dayLast time.Duration // its last run, from its midnight
+	)
+	run := sched.Next(from.Add(-time.Second))
+	for !run.IsZero() && run.Before(to) {
+		y, m, d := run.In(loc).Date()
+		midnight := time.Date(y, m, d, 0, 0, 0, 0, loc)
+		nextMidnight := time.Date(y, m, d+1, 0, 0, 0, 0, loc)
+		regular := nextMidnight.Sub(midnight) == 24*time.Hour
+		// last is not before run on such a day; the check only guarantees
+		// progress should that ever not hold.
+		if last := midnight.Add(dayLast); regular && haveDay && !last.Before(run) {
+			next := sched.Next(last.Add(skip))
+			if next.IsZero() {
+				return gap // Next looks five years ahead; nothing there is no next run
+			}
+			gap = max(gap, next.Sub(last))
+			run = next
+			continue
+		}
+		for {
+			next := sched.Next(run.Add(skip))
+			if next.IsZero() {
+				return gap
+			}
+			gap = max(gap, next.Sub(run))
+			dayDone := !next.Before(nextMidnight)
+			if dayDone && regular {
+				haveDay, dayLast = true, run.Sub(midnight)
+			}
+			run = next
+			if dayDone {
+				break
 			}
 		}
 	}
-	if len(minutes) == 0 {
-		return 0
-	}
-	inDay := 0
-	for i := 1; i < len(minutes); i++ {
-		inDay = max(inDay, minutes[i]-minutes[i-1])
-	}
-	gap, firstDay, lastDay := 0, -1, -1
-	for d := 0; d < cronWindowDays; d++ {
-		if !c.dayMatches(cronWindowStart.AddDate(0, 0, d)) {
-			continue
-		}
-		if lastDay >= 0 {
-			gap = max(gap, (d-lastDay)*1440-minutes[len(minutes)-1]+minutes[0])
-		} else {
-			firstDay = d
-		}
-		lastDay = d
-	}
-	switch {
-	case lastDay < 0:
-		return 0
-	case firstDay == lastDay:
-		return cronWindowDays * 24 * time.Hour // runs once in three years
-	}
-	return time.Duration(max(gap, inDay)) * time.Minute
+	return gap
 }
+
+// cronGaps memoises maxGap by expression: validation, the policy pack and
+// the plan figures ask about the same few schedules many times, and a
+// schedule that runs every minute still takes Next a few thousand calls.
+var cronGaps sync.Map // string -> time.Duration
 
 // CronMaxGap returns the longest time between two consecutive runs of a
 // cron expression (Velero's dialect), or 0 when it never runs.
 func CronMaxGap(expr string) (time.Duration, error) {
-	c, err := parseCron(expr)
+	if gap, ok := cronGaps.Load(expr); ok {
+		return gap.(time.Duration), nil
+	}
+	sched, err := parseCron(expr)
 	if err != nil {
 		return 0, err
 	}
-	return c.maxGap(), nil
+	gap := maxGap(sched)
+	cronGaps.Store(expr, gap)
+	return gap, nil
 }
 
 // MaxGap returns the longest time between two consecutive runs of the
-// schedule, computed by the same simulation validation uses; an error means
+// schedule, computed by the same scan validation uses; an error means
 // the cron expression does not parse or never runs.
 func (s BackupSchedule) MaxGap() (time.Duration, error) {
 	gap, err := CronMaxGap(s.Cron)

@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"math/big"
 	"net"
 	"net/netip"
 	"net/url"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // ClusterStateRPO is the seed's recovery point objective for cluster state:
@@ -46,23 +47,23 @@ func validateMonitoring(p *problems, m *Monitoring) {
 	if d, err := parsePromDuration(m.PrometheusRetention); err != nil || d < time.Hour {
 		p.add(k+"prometheusRetention", m.PrometheusRetention, "a positive Prometheus duration of at least 1h, such as 15d")
 	}
-	storage := map[string]*big.Rat{}
+	storage := map[string]*resource.Quantity{}
 	for _, q := range []struct{ key, v string }{
 		{"prometheusStorage", m.PrometheusStorage}, {"alertmanagerStorage", m.AlertmanagerStorage},
 		{"grafanaStorage", m.GrafanaStorage}, {"lokiStorage", m.LokiStorage},
 	} {
-		n, err := parseQuantity(q.v)
+		n, err := resource.ParseQuantity(q.v)
 		if err != nil || n.Sign() <= 0 {
 			p.add(k+q.key, q.v, "a positive Kubernetes quantity such as 50Gi")
 			continue
 		}
-		storage[q.key] = n
+		storage[q.key] = &n
 	}
 	size, err := parsePromSize(m.PrometheusRetentionSize)
 	switch {
 	case err != nil || size.Sign() <= 0:
 		p.add(k+"prometheusRetentionSize", m.PrometheusRetentionSize, "a Prometheus size such as 45GB")
-	case storage["prometheusStorage"] != nil && size.Cmp(storage["prometheusStorage"]) >= 0:
+	case storage["prometheusStorage"] != nil && size.Cmp(*storage["prometheusStorage"]) >= 0:
 		p.add(k+"prometheusRetentionSize", m.PrometheusRetentionSize,
 			"a size below prometheusStorage ("+m.PrometheusStorage+"), leaving room for the WAL, or the volume fills before retention applies")
 	}
@@ -143,11 +144,10 @@ func validateBackup(p *problems, b *Backup) {
 			p.add(key+".name", s.Name, "a schedule name not used by another schedule")
 		}
 		names[s.Name] = true
-		spec, err := parseCron(s.Cron)
-		var gap time.Duration
+		gap, err := CronMaxGap(s.Cron)
 		if err != nil {
-			p.add(key+".cron", s.Cron, "a cron expression (minute hour day-of-month month day-of-week, UTC) or a descriptor such as @daily: "+err.Error())
-		} else if gap = spec.maxGap(); gap == 0 {
+			p.add(key+".cron", s.Cron, "a cron expression as Velero parses it (minute hour day-of-month month day-of-week, UTC unless prefixed CRON_TZ=<zone>) or a descriptor such as @daily: "+err.Error())
+		} else if gap == 0 {
 			p.add(key+".cron", s.Cron, "a cron expression that runs at least once (this one never matches a date)")
 		}
 		ttl, err := time.ParseDuration(s.TTL)
@@ -257,13 +257,13 @@ func validateApps(p *problems, apps []AppNamespace) {
 
 // positiveQuantity parses a quantity that must be above zero, recording a
 // problem otherwise; nil means it did not parse.
-func positiveQuantity(p *problems, key, v string) *big.Rat {
-	q, err := parseQuantity(v)
+func positiveQuantity(p *problems, key, v string) *resource.Quantity {
+	q, err := resource.ParseQuantity(v)
 	if err != nil || q.Sign() <= 0 {
 		p.add(key, v, "a positive Kubernetes quantity such as 500m, 2 or 4Gi")
 		return nil
 	}
-	return q
+	return &q
 }
 
 func validateQuota(p *problems, key string, q *Quota, l *LimitRange) {
@@ -273,8 +273,8 @@ func validateQuota(p *problems, key string, q *Quota, l *LimitRange) {
 	limCPU := positiveQuantity(p, qk+"limitsCpu", q.LimitsCPU)
 	limMem := positiveQuantity(p, qk+"limitsMemory", q.LimitsMemory)
 	positiveQuantity(p, qk+"requestsStorage", q.RequestsStorage)
-	notAbove := func(key, v string, a, b *big.Rat, what string) {
-		if a != nil && b != nil && a.Cmp(b) > 0 {
+	notAbove := func(key, v string, a, b *resource.Quantity, what string) {
+		if a != nil && b != nil && a.Cmp(*b) > 0 {
 			p.add(key, v, "at most "+what)
 		}
 	}

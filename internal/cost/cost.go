@@ -11,6 +11,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
+	"github.com/hybridcloud/platform/components/doks"
 	"github.com/hybridcloud/platform/internal/mockcloud"
 )
 
@@ -162,7 +163,7 @@ func (p *Prices) Estimate(rs []*mockcloud.Resource, zonePlan string) (*Estimate,
 		byURN[r.URN] = r
 	}
 	for _, r := range rs {
-		if parent := byURN[r.Parent]; r.Type == "pulumi:providers:kubernetes" && parent != nil && parent.Type == "hybrid:doks:DoksCluster" {
+		if parent := byURN[r.Parent]; r.Type == "pulumi:providers:kubernetes" && parent != nil && parent.Type == doks.Type {
 			doksProviders[r.URN] = true
 		}
 	}

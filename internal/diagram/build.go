@@ -3,18 +3,20 @@ package diagram
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
+	"github.com/hybridcloud/platform/components/storage"
+	"github.com/hybridcloud/platform/components/talos"
 	"github.com/hybridcloud/platform/internal/mockcloud"
 )
 
 // Type tokens the diagram recognises.
 const (
 	typeDoks         = "digitalocean:index/kubernetesCluster:KubernetesCluster"
-	typeTalos        = "hybrid:talos:TalosCluster"
 	typeBucket       = "digitalocean:index/spacesBucket:SpacesBucket"
 	typeDatabase     = "digitalocean:index/databaseCluster:DatabaseCluster"
 	typeDBFirewall   = "digitalocean:index/databaseFirewall:DatabaseFirewall"
@@ -25,7 +27,6 @@ const (
 	typeChart        = "kubernetes:helm.sh/v4:Chart"
 	typeStackRef     = "pulumi:pulumi:StackReference"
 	typeStorageClass = "kubernetes:storage.k8s.io/v1:StorageClass"
-	storagePrefix    = "hybrid:storage:"
 )
 
 // Side groups (top-level subgraphs).
@@ -123,7 +124,7 @@ func (b *builder) addClusters() {
 		case typeDoks:
 			b.addNode(r, Node{ID: "doks_" + ident(r.Name), Kind: KindCluster, Class: "doks",
 				Label: "DOKS cluster<br/>" + str(r, "name") + ", Kubernetes " + str(r, "version")})
-		case typeTalos:
+		case talos.Type:
 			b.addNode(r, Node{ID: "talos_" + ident(r.Name), Kind: KindCluster, Class: "talos",
 				Label: "Talos cluster<br/>" + r.Name + ", " + b.talosNodes(r)})
 		}
@@ -143,23 +144,23 @@ func (b *builder) talosNodes(c *mockcloud.Resource) string {
 
 func (b *builder) addKeyNodes() {
 	for _, r := range b.all {
-		switch {
-		case r.Type == typeBucket:
+		switch r.Type {
+		case typeBucket:
 			b.addNode(r, Node{ID: "spaces_" + ident(r.Name), Kind: KindData, Label: "Spaces bucket<br/>" + str(r, "name")})
-		case r.Type == typeDatabase:
+		case typeDatabase:
 			b.addNode(r, Node{ID: "postgres_" + ident(r.Name), Kind: KindData,
 				Label: fmt.Sprintf("Managed PostgreSQL %s<br/>%s, %v nodes", str(r, "version"), str(r, "name"), value(r, "nodeCount"))})
-		case r.Type == typeRegistry:
+		case typeRegistry:
 			b.addNode(r, Node{ID: "registry_" + ident(r.Name), Kind: KindData, Label: "Container registry<br/>" + str(r, "name")})
-		case r.Type == typeDroplet:
+		case typeDroplet:
 			b.addNode(r, Node{ID: "gateway_" + ident(r.Name), Kind: KindGateway, Label: "WireGuard gateway<br/>" + str(r, "name")})
-		case r.Type == typeLB:
+		case typeLB:
 			b.addNode(r, Node{ID: "cloudflare_lb_" + ident(r.Name), Kind: KindEdge, Class: "cloudflare", Label: "Cloudflare load balancer<br/>" + str(r, "name")})
-		case r.Type == typeStackRef:
+		case typeStackRef:
 			b.addNode(r, Node{ID: "stack_" + ident(r.Name), Kind: KindStack, Label: "Stack " + str(r, "name")})
-		case strings.HasPrefix(r.Type, storagePrefix):
+		case storage.Type:
 			b.addNode(r, Node{ID: "storage_" + ident(r.Name), Kind: KindStorage, Label: "On-prem storage<br/>storage classes " + strings.Join(b.storageClasses(r), ", ")})
-		case r.Type == typeChart:
+		case typeChart:
 			b.addChartNodes(r)
 		}
 	}
@@ -205,7 +206,7 @@ func (b *builder) clusterOf(urn string) string {
 	c := ""
 	switch {
 	case r == nil:
-	case r.Type == typeDoks || r.Type == typeTalos:
+	case r.Type == typeDoks || r.Type == talos.Type:
 		c = b.nodeOf[r.URN]
 	case r.Provider != "":
 		c = b.clusterOf(r.Provider)
@@ -215,10 +216,10 @@ func (b *builder) clusterOf(urn string) string {
 				break
 			}
 		}
-	case r.Type == typeTalos:
+	case r.Type == talos.Type:
 		c = b.nodeOf[r.URN]
 	default:
-		if p := b.byURN[r.Parent]; p != nil && p.Type == typeTalos {
+		if p := b.byURN[r.Parent]; p != nil && p.Type == talos.Type {
 			c = b.nodeOf[p.URN]
 		}
 	}
@@ -256,6 +257,11 @@ func (b *builder) addComponentNodes() {
 			continue
 		}
 		if _, ok := b.nodeOf[r.URN]; ok {
+			continue
+		}
+		// A component made only of components (the platform layer) is
+		// drawn through them: the platform group of its cluster.
+		if count[r.Type+"/"+r.Name] == 0 && slices.ContainsFunc(b.all, func(c *mockcloud.Resource) bool { return c.Parent == r.URN && IsComponent(c.Type) }) {
 			continue
 		}
 		n := &Node{ID: "component_" + ident(componentKind(r.Type)+"_"+r.Name), Kind: KindComponent,
@@ -296,7 +302,7 @@ func (b *builder) container(n *Node, r *mockcloud.Resource) string {
 	case KindEdge:
 		return b.side(sideCloudflare)
 	case KindCluster:
-		if r.Type == typeTalos {
+		if r.Type == talos.Type {
 			return b.side(sideOnprem)
 		}
 		return b.side(sideDigitalOcean)

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/hybridcloud/platform/components/storage"
 	"github.com/hybridcloud/platform/internal/mockcloud"
 )
 
@@ -17,7 +18,7 @@ const readsPrefix = "reads "
 func (b *builder) addServiceEdges() {
 	for _, r := range b.all {
 		c := b.clusterOf(r.URN)
-		if strings.HasPrefix(r.Type, storagePrefix) {
+		if r.Type == storage.Type {
 			if child := b.firstChild(r); child != nil {
 				b.addEdge(b.clusterOf(child.URN), b.nodeOf[r.URN], "persistent volumes")
 			}

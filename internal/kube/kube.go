@@ -36,11 +36,11 @@ func Meta(name string, namespace pulumi.StringInput, labels map[string]string) *
 }
 
 // Chart installs a pinned chart with helm/v4 Chart (rendered by Pulumi, no
-// Helm hooks run: see the README for what each chart needs instead). The
-// release name is the resource name. Values are plain Go data; Pulumi
-// outputs inside them are resolved, and the chart waits on them. Pass the
-// pin through versions.Chart.From(platform.chartRepository) so that an
-// air-gapped site's repository replaces the upstream one.
+// Helm hooks run: docs/decisions/helm-v4-chart.md says what each chart
+// needs instead). The release name is the resource name. Values are plain
+// Go data; Pulumi outputs inside them are resolved, and the chart waits on
+// them. Pass the pin through versions.Chart.From(platform.chartRepository)
+// so that an air-gapped site's repository replaces the upstream one.
 func Chart(ctx *pulumi.Context, name string, c versions.Chart, namespace pulumi.StringInput, values map[string]any,
 	opts ...pulumi.ResourceOption) (*helmv4.Chart, error) {
 	return helmv4.NewChart(ctx, name, &helmv4.ChartArgs{

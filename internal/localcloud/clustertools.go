@@ -22,7 +22,7 @@ import (
 // versions are pinned there, in go.mod and go.sum) into Bin, and reused
 // while the wrapper's files and the build recipe are unchanged: a stamp
 // file in Bin/.stamps records their hash. Cold, they cost minutes
-// (README, "The local Kubernetes control planes"); a warm check is a hash.
+// (docs/ci.md, "The local engine's tools"); a warm check is a hash.
 
 // KubernetesProviderModule is the provider's Go module, which has no
 // semver tags; tools/kubernetes-provider/go.mod pins it at the only

@@ -20,6 +20,9 @@ import (
 type Client struct {
 	Endpoint string
 	http     *http.Client
+	// stream shares http's transport without its timeout: a watch stays
+	// open until the server ends it or its context is cancelled.
+	stream *http.Client
 }
 
 func newClient(endpoint string, ca []byte, admin *keyPair) (*Client, error) {
@@ -31,12 +34,14 @@ func newClient(endpoint string, ca []byte, admin *keyPair) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{Endpoint: endpoint, http: &http.Client{
-		Timeout: 30 * time.Second,
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{
-			RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,
-		}},
-	}}, nil
+	transport := &http.Transport{TLSClientConfig: &tls.Config{
+		RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,
+	}}
+	return &Client{
+		Endpoint: endpoint,
+		http:     &http.Client{Timeout: 30 * time.Second, Transport: transport},
+		stream:   &http.Client{Transport: transport},
+	}, nil
 }
 
 // StatusError is a refusal by the API server: its HTTP code and Status.
@@ -120,3 +125,41 @@ func IsStatus(err error, code int) bool {
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// Watch opens a watch of the collection at path (a list path such as
+// /api/v1/services) and calls event once per event the server sends, until
+// the server closes the stream, ctx ends or the stream breaks. With no
+// resourceVersion the server first sends an ADDED event for every object
+// that exists, so a new watch also reports the present state.
+func (c *Client) Watch(ctx context.Context, path string, event func()) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Endpoint+path+"?watch=true", nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.stream.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		data, _ := io.ReadAll(resp.Body)
+		return &StatusError{Code: resp.StatusCode, Message: string(data)}
+	}
+	dec := json.NewDecoder(resp.Body)
+	for {
+		var ev struct {
+			Type string `json:"type"`
+		}
+		if err := dec.Decode(&ev); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		if ev.Type == "ERROR" {
+			return errors.New("watch of " + path + ": the server sent an ERROR event")
+		}
+		event()
+	}
+}

@@ -51,9 +51,20 @@ type ingress struct {
 	} `json:"status"`
 }
 
+// The collections the ingress-status loop reads: Traefik's Deployment (its
+// published-service flag), that Service's address, the classes and the
+// Ingresses.
+const (
+	deploymentsPath    = "/apis/apps/v1/deployments"
+	ingressClassesPath = "/apis/networking.k8s.io/v1/ingressclasses"
+	ingressesPath      = "/apis/networking.k8s.io/v1/ingresses"
+)
+
+var ingressCollections = []string{deploymentsPath, servicesPath, ingressClassesPath, ingressesPath}
+
 func (c *Cluster) publishIngressStatus(ctx context.Context) error {
 	var deployments struct{ Items []deploymentArgs }
-	if err := c.Client.Get(ctx, "/apis/apps/v1/deployments", &deployments); err != nil {
+	if err := c.Client.Get(ctx, deploymentsPath, &deployments); err != nil {
 		return err
 	}
 	var published []string
@@ -98,7 +109,7 @@ func (c *Cluster) publishIngressStatus(ctx context.Context) error {
 			} `json:"spec"`
 		}
 	}
-	if err := c.Client.Get(ctx, "/apis/networking.k8s.io/v1/ingressclasses", &classes); err != nil {
+	if err := c.Client.Get(ctx, ingressClassesPath, &classes); err != nil {
 		return err
 	}
 	mine := map[string]bool{}
@@ -108,7 +119,7 @@ func (c *Cluster) publishIngressStatus(ctx context.Context) error {
 		}
 	}
 	var ingresses struct{ Items []ingress }
-	if err := c.Client.Get(ctx, "/apis/networking.k8s.io/v1/ingresses", &ingresses); err != nil {
+	if err := c.Client.Get(ctx, ingressesPath, &ingresses); err != nil {
 		return err
 	}
 	for _, in := range ingresses.Items {

@@ -164,11 +164,27 @@ func lastAddr(p netip.Prefix) netip.Addr {
 	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }
 
+// The collections the load-balancer loop reads.
+const (
+	servicesPath    = "/api/v1/services"
+	ciliumPoolsPath = "/apis/cilium.io/v2/ciliumloadbalancerippools"
+)
+
+// loadBalancerCollections are what assignAddresses reads: the Services and,
+// on Talos, Cilium's address pools (a pool added later serves a Service
+// that waited for it).
+func (c *Cluster) loadBalancerCollections() []string {
+	if c.Kind == config.ClusterTalos {
+		return []string{servicesPath, ciliumPoolsPath}
+	}
+	return []string{servicesPath}
+}
+
 // assignAddresses gives every LoadBalancer Service this cluster's
 // controller is responsible for, and that has no address yet, one.
 func (c *Cluster) assignAddresses(ctx context.Context) error {
 	var list struct{ Items []service }
-	if err := c.Client.Get(ctx, "/api/v1/services", &list); err != nil {
+	if err := c.Client.Get(ctx, servicesPath, &list); err != nil {
 		return err
 	}
 	used := map[netip.Addr]bool{}
@@ -193,7 +209,7 @@ func (c *Cluster) assignAddresses(ctx context.Context) error {
 	var pools []ipPool
 	if c.Kind == config.ClusterTalos && len(pending) > 0 {
 		var pl struct{ Items []ipPool }
-		if err := c.Client.Get(ctx, "/apis/cilium.io/v2/ciliumloadbalancerippools", &pl); err != nil {
+		if err := c.Client.Get(ctx, ciliumPoolsPath, &pl); err != nil {
 			return err
 		}
 		pools = pl.Items

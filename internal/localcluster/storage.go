@@ -43,7 +43,7 @@ func (c *Cluster) installStorageClasses(ctx context.Context) error {
 	if c.Kind != config.ClusterDOKS {
 		return nil
 	}
-	err := c.Client.Create(ctx, "/apis/storage.k8s.io/v1/storageclasses", doksStorageClass())
+	err := c.Client.Create(ctx, storageClassesPath, doksStorageClass())
 	if IsStatus(err, http.StatusConflict) {
 		return nil
 	}
@@ -86,12 +86,20 @@ type claim struct {
 // AnnSelectedNode).
 const selectedNode = "volume.kubernetes.io/selected-node"
 
+// The collections the storage loop reads.
+const (
+	storageClassesPath = "/apis/storage.k8s.io/v1/storageclasses"
+	claimsPath         = "/api/v1/persistentvolumeclaims"
+)
+
+var storageCollections = []string{storageClassesPath, claimsPath}
+
 // provisionVolumes creates a volume for every pending claim that a
 // provisioner would serve now: a claim of a known class, unbound, and, for
 // a WaitForFirstConsumer class, placed by the scheduler.
 func (c *Cluster) provisionVolumes(ctx context.Context) error {
 	var classes struct{ Items []storageClass }
-	if err := c.Client.Get(ctx, "/apis/storage.k8s.io/v1/storageclasses", &classes); err != nil {
+	if err := c.Client.Get(ctx, storageClassesPath, &classes); err != nil {
 		return err
 	}
 	byName := map[string]storageClass{}
@@ -99,7 +107,7 @@ func (c *Cluster) provisionVolumes(ctx context.Context) error {
 		byName[sc.Metadata.Name] = sc
 	}
 	var claims struct{ Items []claim }
-	if err := c.Client.Get(ctx, "/api/v1/persistentvolumeclaims", &claims); err != nil {
+	if err := c.Client.Get(ctx, claimsPath, &claims); err != nil {
 		return err
 	}
 	sort.Slice(claims.Items, func(i, j int) bool { return claims.Items[i].Metadata.UID < claims.Items[j].Metadata.UID })

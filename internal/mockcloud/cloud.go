@@ -18,6 +18,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 
 	"github.com/hybridcloud/platform/internal/simcloud"
 )
@@ -37,8 +38,21 @@ type Resource struct {
 	DependsOn               []string
 	IgnoreChanges           []string
 	AdditionalSecretOutputs []string
-	Inputs                  resource.PropertyMap
-	Outputs                 resource.PropertyMap
+	// Aliases are the resource's aliases (pulumi.Aliases) as the SDK sent
+	// them: alias specs, which the engine resolves against the old state.
+	Aliases []Alias
+	Inputs  resource.PropertyMap
+	Outputs resource.PropertyMap
+}
+
+// Alias is one alias spec. Empty Name, Type, Project or Stack mean the
+// resource's own; with neither ParentURN nor NoParent the alias keeps the
+// resource's current parent.
+type Alias struct {
+	URN                        string // a whole old URN; the rest is then empty
+	Name, Type, Project, Stack string
+	ParentURN                  string
+	NoParent                   bool
 }
 
 // Invoke is one function call the program made.
@@ -140,6 +154,7 @@ func (c *Cloud) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.Protect = rpc.GetProtect()
 		r.IgnoreChanges = rpc.GetIgnoreChanges()
 		r.AdditionalSecretOutputs = rpc.GetAdditionalSecretOutputs()
+		r.Aliases = aliases(rpc.GetAliases())
 		deps := map[string]bool{}
 		for _, d := range rpc.GetDependencies() {
 			deps[d] = true
@@ -200,6 +215,22 @@ func (c *Cloud) urn(parent, typ, name string) string {
 		parentType = resource.URN(parent).QualifiedType()
 	}
 	return string(resource.NewURN(tokens.QName(c.stack), tokens.PackageName(c.project), parentType, tokens.Type(typ), name))
+}
+
+// aliases converts the alias specs of a registration.
+func aliases(in []*pulumirpc.Alias) []Alias {
+	var out []Alias
+	for _, a := range in {
+		if spec := a.GetSpec(); spec != nil {
+			out = append(out, Alias{
+				Name: spec.GetName(), Type: spec.GetType(), Project: spec.GetProject(), Stack: spec.GetStack(),
+				ParentURN: spec.GetParentUrn(), NoParent: spec.GetNoParent(),
+			})
+			continue
+		}
+		out = append(out, Alias{URN: a.GetUrn()})
+	}
+	return out
 }
 
 // providerURN strips the "::id" suffix of a provider reference.

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/hybridcloud/platform/components/ingress"
 	"github.com/hybridcloud/platform/internal/config"
 	"github.com/hybridcloud/platform/internal/diagram"
 	"github.com/hybridcloud/platform/internal/mockcloud"
@@ -211,6 +214,11 @@ func (r *Result) writeFigures(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  support %s %s %s: end of support %s\n", s.Cluster, s.Product, s.Version, eol)
 	}
+	if r.Config != nil && r.Config.Stack == config.StackOnprem {
+		// No state holds what the nodes run: say so rather than guess.
+		fmt.Fprintln(w, "  running Talos and Kubernetes versions: not known offline, and in no state (the provider's ConfigurationApply records the config it sent, never what the node runs);"+
+			" `go run ./cmd/talos-upgrade --dry-run` reads them from the nodes (docs/runbooks/upgrade-talos.md)")
+	}
 	for _, warning := range r.Warnings {
 		fmt.Fprintf(w, "  warning: %s\n", warning)
 	}
@@ -232,7 +240,7 @@ func shortType(t string) string {
 // Cloudflare load balancer, or where there is none, the ingress Service.
 func isOrigin(r *mockcloud.Resource) bool {
 	return r.Type == "cloudflare:index/loadBalancer:LoadBalancer" ||
-		(r.Type == "kubernetes:core/v1:Service" && strings.HasSuffix(r.Parent, "hybrid:ingress:Ingress::ingress"))
+		(r.Type == "kubernetes:core/v1:Service" && resource.URN(r.Parent).Type() == ingress.Type)
 }
 
 func writeChain(w io.Writer, title string, c *Chain) {

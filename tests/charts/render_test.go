@@ -119,3 +119,50 @@ func TestReleasesUsePins(t *testing.T) {
 		assert.True(t, used[pin.Name], "pin %s %s is used by no stack", pin.Name, pin.Version)
 	}
 }
+
+// A repeated render is served from the repository's memo: each caller gets
+// objects of its own (Build fills in namespaces, tests mutate them), and a
+// change of values renders anew.
+func TestRepeatedRenderIsACopy(t *testing.T) {
+	repo := pinned(t)
+	s, err := chartcheck.BuildPlanned(context.Background(), planned(t, "prod"), repo)
+	require.NoError(t, err)
+	var rel *chartcheck.Release
+	for _, r := range s.Releases {
+		if r.Chart == "metrics-server" {
+			rel = r
+		}
+	}
+	require.NotNil(t, rel, "prod declares metrics-server")
+	cluster := chartcheck.Cluster{KubeVersion: s.KubeVersion}
+	first, err := repo.Render(context.Background(), rel, cluster)
+	require.NoError(t, err)
+	require.NotEmpty(t, first.Objects)
+	want := fmt.Sprint(first.Objects[0].Raw)
+	first.Objects[0].Namespace = "changed"
+	first.Objects[0].Raw["kind"] = "Changed"
+	again, err := repo.Render(context.Background(), rel, cluster)
+	require.NoError(t, err)
+	assert.NotEqual(t, "changed", again.Objects[0].Namespace)
+	assert.Equal(t, want, fmt.Sprint(again.Objects[0].Raw), "a caller's change reaches no other caller")
+
+	other := *rel
+	other.Values = map[string]any{"replicas": 3}
+	for k, v := range rel.Values {
+		if k != "replicas" {
+			other.Values[k] = v
+		}
+	}
+	changed, err := repo.Render(context.Background(), &other, cluster)
+	require.NoError(t, err)
+	replicas := func(r *chartcheck.Rendered) any {
+		for _, o := range r.Objects {
+			if o.Kind == "Deployment" {
+				return o.Raw["spec"].(map[string]any)["replicas"]
+			}
+		}
+		return nil
+	}
+	assert.EqualValues(t, 3, replicas(changed), "other values render anew")
+	assert.NotEqualValues(t, 3, replicas(again))
+}

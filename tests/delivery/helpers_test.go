@@ -67,13 +67,15 @@ type job struct {
 }
 
 type step struct {
-	ID   string            `yaml:"id"`
-	Name string            `yaml:"name"`
-	Uses string            `yaml:"uses"`
-	Run  string            `yaml:"run"`
-	If   string            `yaml:"if"`
-	With map[string]string `yaml:"with"`
-	Env  map[string]string `yaml:"env"`
+	ID   string `yaml:"id"`
+	Name string `yaml:"name"`
+	Uses string `yaml:"uses"`
+	Run  string `yaml:"run"`
+	If   string `yaml:"if"`
+	// Shell: "bash" (explicit) runs with -o pipefail; unspecified does not.
+	Shell string            `yaml:"shell"`
+	With  map[string]string `yaml:"with"`
+	Env   map[string]string `yaml:"env"`
 }
 
 // runners lists a job's runs-on labels.

@@ -214,6 +214,24 @@ func TestDeployWorkflow(t *testing.T) {
 		require.Len(t, j.pulumiSteps(), 1, j.id)
 		assert.Equal(t, "up", j.pulumiSteps()[0].With["command"], j.id)
 	}
+	// After onprem's up, the same job upgrades the Talos nodes: on the
+	// runner that reaches the Talos API, inside the state group (no other up
+	// runs while nodes reboot), with the outputs piped under pipefail so that
+	// a failed `pulumi stack output` fails the step.
+	upAt, upgradeAt := -1, -1
+	for i, s := range onprem.Steps {
+		if strings.HasPrefix(s.Uses, "pulumi/actions@") {
+			upAt = i
+		}
+		if strings.Contains(s.Run, "go run ./cmd/talos-upgrade") {
+			upgradeAt = i
+			assert.Contains(t, s.Run, "pulumi stack output --json --show-secrets -s onprem")
+			assert.Equal(t, "bash", s.Shell, "shell: bash sets -o pipefail")
+		}
+	}
+	require.GreaterOrEqual(t, upgradeAt, 0, "up-onprem runs cmd/talos-upgrade")
+	assert.Greater(t, upgradeAt, upAt, "the upgrade runs after the up")
+
 	converged := w.Jobs["prod-converged"]
 	require.NotNil(t, converged)
 	assert.Equal(t, "up-onprem", converged.Needs)

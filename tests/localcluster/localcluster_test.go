@@ -686,3 +686,46 @@ func TestIngressStatusFollowsTraefiksPublishedService(t *testing.T) {
 	})
 	assert.Empty(t, address("other"), "another class's Ingress is not Traefik's to publish")
 }
+
+// harnessLists counts the API server's LIST requests of the collections the
+// harness's add-on loops read, from its own request metrics.
+func harnessLists(t *testing.T, c *localcluster.Cluster) float64 {
+	t.Helper()
+	var metrics []byte
+	require.NoError(t, c.Client.Get(ctx(t), "/metrics", &metrics))
+	loops := map[string]bool{"services": true, "persistentvolumeclaims": true, "storageclasses": true,
+		"deployments": true, "ingresses": true, "ingressclasses": true, "ciliumloadbalancerippools": true}
+	var n float64
+	for _, line := range strings.Split(string(metrics), "\n") {
+		if !strings.HasPrefix(line, "apiserver_request_total{") || !strings.Contains(line, `verb="LIST"`) {
+			continue
+		}
+		_, rest, _ := strings.Cut(line, `resource="`)
+		resource, _, _ := strings.Cut(rest, `"`)
+		if !loops[resource] {
+			continue
+		}
+		var v float64
+		_, err := fmt.Sscanf(line[strings.LastIndex(line, " ")+1:], "%g", &v)
+		require.NoError(t, err, line)
+		n += v
+	}
+	return n
+}
+
+// The load-balancer, storage and ingress-status loops act on changes
+// (watches), as the controllers they stand in for do: with nothing
+// changing, they make at most one resync's worth of LISTs. Listing every
+// collection every 250 ms made about 100 in this window and kept each idle
+// API server at about 10% of a core, which the engine tests paid for.
+func TestHarnessLoopsAreQuietWhenNothingChanges(t *testing.T) {
+	const window = 6 * time.Second
+	for _, kind := range clusters() {
+		c := cp.Clusters[kind]
+		before := harnessLists(t, c)
+		time.Sleep(window)
+		lists := harnessLists(t, c) - before
+		assert.LessOrEqual(t, lists, 15.0, "%s: LISTs of the loops' collections in %s with nothing changing", kind, window)
+		t.Logf("%s: %v LISTs in %s", kind, lists, window)
+	}
+}

@@ -249,9 +249,9 @@ func tunnelInputs(t *testing.T) (n config.Network, gwConf, onpremPriv, gwPub str
 	return n, gateway(t, n, gwPriv).WgQuick(), onpremPriv, gwPub
 }
 
-// The gateway built from the generated wg0.conf forwards exactly what the
-// README says: on-prem to the VPC and the DOKS pods, those to on-prem,
-// with the MSS clamped to the tunnel, and nothing to the Internet.
+// The gateway built from the generated wg0.conf forwards exactly what
+// docs/digitalocean.md says: on-prem to the VPC and the DOKS pods, those to
+// on-prem, with the MSS clamped to the tunnel, and nothing to the Internet.
 func TestGatewayForwardsOnlyBetweenTunnelAndVPC(t *testing.T) {
 	n, conf, onpremPriv, gwPub := tunnelInputs(t)
 	assert.Empty(t, pathFindings(t, conf, n, onpremPriv, gwPub))

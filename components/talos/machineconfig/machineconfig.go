@@ -1,7 +1,7 @@
 // Package machineconfig renders the Talos machine configs of the on-prem
 // cluster: the inputs of the base config per role and each node's patches in
 // merge order. It holds pure functions of the validated stack config and the
-// tunnel, and declares no resource, so that the TalosCluster component and a
+// tunnel, and declares no resource, so that the talos.Cluster component and a
 // test that validates the result with the real Talos machinery
 // (tests/talosmachinery) use the very same code.
 package machineconfig

@@ -382,5 +382,5 @@ func (c *Cluster) reconcile(ctx context.Context, what string, collections []stri
 const (
 	retryAfter  = time.Second
 	resync      = 10 * time.Second
-	minInterval = 250 * time.Millisecond
+	minInterval = 500 * time.Millisecond
 )

@@ -211,15 +211,7 @@ func TestChecksBite(t *testing.T) {
 // its Chart.yaml kubeVersion allows: Helm itself must refuse.
 func TestRenderRefusesOldKubernetes(t *testing.T) {
 	repo := pinned(t)
-	s, err := chartcheck.BuildPlanned(context.Background(), planned(t, "prod"), repo)
-	require.NoError(t, err)
-	var argo *chartcheck.Release
-	for _, r := range s.Releases {
-		if r.Chart == "argo-cd" {
-			argo = r
-		}
-	}
-	require.NotNil(t, argo)
+	_, argo := prodRelease(t, repo, "argo-cd")
 	ch, err := repo.Load(argo.Chart, argo.Version)
 	require.NoError(t, err)
 	_, err = chartcheck.Render(context.Background(), ch, argo, chartcheck.Cluster{KubeVersion: "v1.24.0"})

@@ -125,15 +125,7 @@ func TestReleasesUsePins(t *testing.T) {
 // change of values renders anew.
 func TestRepeatedRenderIsACopy(t *testing.T) {
 	repo := pinned(t)
-	s, err := chartcheck.BuildPlanned(context.Background(), planned(t, "prod"), repo)
-	require.NoError(t, err)
-	var rel *chartcheck.Release
-	for _, r := range s.Releases {
-		if r.Chart == "metrics-server" {
-			rel = r
-		}
-	}
-	require.NotNil(t, rel, "prod declares metrics-server")
+	s, rel := prodRelease(t, repo, "metrics-server")
 	cluster := chartcheck.Cluster{KubeVersion: s.KubeVersion}
 	first, err := repo.Render(context.Background(), rel, cluster)
 	require.NoError(t, err)
@@ -165,4 +157,18 @@ func TestRepeatedRenderIsACopy(t *testing.T) {
 	}
 	assert.EqualValues(t, 3, replicas(changed), "other values render anew")
 	assert.NotEqualValues(t, 3, replicas(again))
+}
+
+// prodRelease builds prod and returns it with its release of a chart.
+func prodRelease(t *testing.T, repo *chartcheck.Repository, chart string) (*chartcheck.Stack, *chartcheck.Release) {
+	t.Helper()
+	s, err := chartcheck.BuildPlanned(context.Background(), planned(t, "prod"), repo)
+	require.NoError(t, err)
+	for _, r := range s.Releases {
+		if r.Chart == chart {
+			return s, r
+		}
+	}
+	require.Failf(t, "no release", "prod declares no %s release", chart)
+	return nil, nil
 }

@@ -393,7 +393,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	p.AppNamespaces = base.AppNamespaces
 	p.baseline = base
 	outputs := p.outputs()
-	outputs["ingressAddress"] = p.IngressAddress
+	outputs[config.OutputIngressAddress] = p.IngressAddress
 	if err := ctx.RegisterResourceOutputs(p, outputs); err != nil {
 		return nil, err
 	}

@@ -186,6 +186,8 @@ type Talos struct {
 	// origin; empty means network.onpremPublicIp.
 	IngressAddress string      `json:"ingressAddress"`
 	Nodes          []TalosNode `json:"nodes"`
+	// EtcdBackup schedules the etcd snapshots (etcdbackup.go).
+	EtcdBackup EtcdBackup `json:"etcdBackup"`
 }
 
 // TalosNode is one machine of the Talos cluster.

@@ -68,6 +68,10 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
+	etcdRPO, err := cfg.Talos.EtcdBackup.RPO()
+	if err != nil {
+		return nil, err // validation has proved the schedule runs
+	}
 	etcd, err := etcdbackup.New(ctx, "etcd-backup", &etcdbackup.Args{
 		Namespace:   layer.Namespace(config.EtcdBackupNamespace),
 		ClusterName: cfg.Talos.ClusterName,
@@ -82,7 +86,10 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		SecretKey:       args.Velero.SecretKey,
 		AgeRecipient:    cfg.Secrets.EtcdBackupAgeRecipient.Output(),
 		ControlPlaneIPs: config.Strings(cfg.Talos.ControlPlaneIPs()),
+		RPO:             etcdRPO,
 		After:           []pulumi.Resource{cluster.Cni},
+		// The PrometheusRule kind comes with the platform's monitoring.
+		AlertsAfter: []pulumi.Resource{layer},
 	}, pulumi.Provider(cluster.Provider))
 	if err != nil {
 		return nil, err

@@ -295,3 +295,45 @@ func asList(v any) []any {
 	l, _ := v.([]any)
 	return l
 }
+
+// The stale-snapshot alert follows the schedule's RPO (plus a run's
+// deadline), on the CronJob's kube-state-metrics series, and waits for the
+// monitoring CRDs.
+func TestEtcdBackupAlertFollowsTheRPO(t *testing.T) {
+	for _, tc := range []struct {
+		schedule string
+		stale    string // seconds: RPO + 30 min
+	}{
+		{"20 * * * *", "> 5400"},
+		{"0 */6 * * *", "> 23400"},
+	} {
+		t.Run(tc.schedule, func(t *testing.T) {
+			res := runEtcdBackup(t, func(m map[string]any) { m["etcdBackup"] = map[string]any{"schedule": tc.schedule} })
+			_, cj := etcdCronJob(t, res)
+			ns := dig(t, cj, "metadata", "namespace").(string)
+			var rule *mockcloud.Resource
+			for _, r := range res.Cloud.ByType("kubernetes:monitoring.coreos.com/v1:PrometheusRule") {
+				if dig(t, plan.Plain(r.Inputs), "metadata", "namespace") == ns {
+					rule = r
+				}
+			}
+			require.NotNil(t, rule, "a PrometheusRule in %s", ns)
+			alerts := map[string]map[string]any{}
+			for _, g := range dig(t, plan.Plain(rule.Inputs), "spec", "groups").([]any) {
+				for _, r := range dig(t, g, "rules").([]any) {
+					alerts[dig(t, r, "alert").(string)] = r.(map[string]any)
+				}
+			}
+			require.Contains(t, alerts, "EtcdSnapshotStale")
+			expr := alerts["EtcdSnapshotStale"]["expr"].(string)
+			assert.Contains(t, expr, "kube_cronjob_status_last_successful_time")
+			assert.Contains(t, expr, `namespace="`+ns+`"`)
+			assert.Contains(t, expr, `cronjob="`+dig(t, cj, "metadata", "name").(string)+`"`)
+			assert.True(t, strings.HasSuffix(expr, tc.stale), "%s: stale after the RPO plus the run's deadline", expr)
+			assert.Contains(t, alerts, "EtcdSnapshotMissing")
+			crds := res.Cloud.Get(typeChart, "prometheus-operator-crds")
+			require.NotNil(t, crds)
+			assert.Contains(t, rule.DependsOn, crds.URN, "the PrometheusRule kind must exist first")
+		})
+	}
+}

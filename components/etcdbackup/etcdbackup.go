@@ -29,6 +29,9 @@
 package etcdbackup
 
 import (
+	"fmt"
+	"time"
+
 	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -92,8 +95,13 @@ type Args struct {
 	AgeRecipient pulumi.StringInput
 	// ControlPlaneIPs are the addresses the Talos API is reached on.
 	ControlPlaneIPs []string
-	// After lists resources every child waits for.
-	After []pulumi.Resource
+	// RPO is the schedule's longest gap (config.EtcdBackup.RPO): the
+	// stale-snapshot alert fires when the last success is older.
+	RPO time.Duration
+	// After lists resources every child waits for; AlertsAfter what the
+	// PrometheusRule waits for besides (the monitoring CRDs).
+	After       []pulumi.Resource
+	AlertsAfter []pulumi.Resource
 }
 
 // EtcdBackup is the snapshot CronJob and what it needs.
@@ -122,6 +130,7 @@ func (a *Args) check() error {
 	e.Required("SecretKey", a.SecretKey == nil)
 	e.Required("AgeRecipient", a.AgeRecipient == nil)
 	e.RequiredFor("ControlPlaneIPs", len(a.ControlPlaneIPs) == 0, "(the Talos API's addresses)")
+	e.RequiredFor("RPO", a.RPO <= 0, "for the stale-snapshot alert")
 	return e.Err()
 }
 
@@ -161,6 +170,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, err
 	}
+	if _, err := kube.CustomResource(ctx, Name+"-alerts", "monitoring.coreos.com/v1", "PrometheusRule",
+		kube.Meta(Name+"-alerts", args.Namespace, nil), map[string]any{"spec": map[string]any{"groups": []any{
+			map[string]any{"name": "etcd-backup", "rules": alertRules(args.RPO)},
+		}}}, child, pulumi.DependsOn(args.AlertsAfter)); err != nil {
+		return nil, err
+	}
 	b.Location = pulumi.Sprintf("s3://%s/%s", args.Bucket, args.Prefix)
 	b.CronJob = cj.Metadata.Name().Elem()
 	if err := ctx.RegisterResourceOutputs(b, pulumi.Map{"location": b.Location, "cronJob": b.CronJob}); err != nil {
@@ -178,6 +193,35 @@ const (
 	memoryLimit   = "256Mi"
 	activeSeconds = 30 * 60
 )
+
+// alertRules watch the CronJob through kube-state-metrics (v2.20.0 in the
+// kube-prometheus-stack 88.5.3 chart, cronjobs collector on):
+// kube_cronjob_status_last_successful_time with the labels namespace and
+// cronjob (internal/store/cronjob.go:48 and :181 at v2.20.0), absent until
+// a first run succeeds. A run may take activeSeconds, hence the slack.
+func alertRules(rpo time.Duration) []any {
+	stale := int64((rpo + activeSeconds*time.Second).Seconds())
+	sel := fmt.Sprintf(`kube_cronjob_status_last_successful_time{namespace=%q,cronjob=%q}`, config.EtcdBackupNamespace, Name)
+	rule := func(alert, expr, forDuration, summary, description string) map[string]any {
+		r := map[string]any{
+			"alert": alert, "expr": expr,
+			"labels":      map[string]any{"severity": "critical"},
+			"annotations": map[string]any{"summary": summary, "description": description},
+		}
+		if forDuration != "" {
+			r["for"] = forDuration
+		}
+		return r
+	}
+	return []any{
+		rule("EtcdSnapshotStale", fmt.Sprintf("time() - %s > %d", sel, stale), "",
+			"No etcd snapshot of the Talos cluster within the etcd RPO",
+			fmt.Sprintf("The last successful talos-backup run is older than %s (the schedule's longest gap, plus a run's deadline): kubectl -n %s get jobs; a lost control plane would lose more than the RPO.", rpo, config.EtcdBackupNamespace)),
+		rule("EtcdSnapshotMissing", "absent("+sel+")", fmt.Sprintf("%dm", stale/60),
+			"talos-backup has never succeeded",
+			"No successful etcd snapshot since the CronJob was created: check its Jobs' logs (Talos API access, Spaces key, age recipient)."),
+	}
+}
 
 func cronJobSpec(a *Args) *batchv1.CronJobSpecArgs {
 	env := corev1.EnvVarArray{}

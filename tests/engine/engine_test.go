@@ -5,9 +5,10 @@
 // secrets encryption in state, stack references between real stacks,
 // protection at destroy, idempotent re-runs and lock contention.
 //
-// TestMain builds what is missing (the CLI cold: several minutes; reused from
-// bin/ afterwards) before the test timeout starts. Nothing is skipped: a tool
-// that cannot be built fails the package.
+// TestMain builds what is missing (the CLI cold: several minutes, which count
+// toward go test's -timeout; reused from bin/ afterwards, and .ci/run builds it
+// in an earlier step). Nothing is skipped: a tool that cannot be built fails
+// the package.
 package engine
 
 import (

@@ -1,8 +1,9 @@
 // Package localcluster_test starts the local Kubernetes control planes of
 // internal/localcluster once (TestMain) and proves what the engine tests
-// will rely on. TestMain builds the tools that are missing
-// (cold: many minutes) before the test timeout starts; a tool that cannot be
-// built fails the package, nothing is skipped.
+// will rely on. TestMain builds the tools that are missing (cold: many
+// minutes, which count toward go test's -timeout: .ci/run builds them in an
+// earlier step); a tool that cannot be built fails the package, nothing is
+// skipped.
 package localcluster_test
 
 import (

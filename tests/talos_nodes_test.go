@@ -52,19 +52,15 @@ func lastApplied(names ...string) []any {
 	return out
 }
 
-// withNodes makes talos.nodes the stack file's nodes plus extra, minus drop,
-// and talos.decommissioned the given names.
-func withNodes(extra, drop, decommissioned []string) func(map[string]any) {
+// withNodes makes talos.nodes the stack file's nodes minus drop, and
+// talos.decommissioned the given names.
+func withNodes(drop, decommissioned []string) func(map[string]any) {
 	return func(m map[string]any) {
 		var nodes []any
 		for _, n := range m["nodes"].([]any) {
 			if !slices.Contains(drop, n.(map[string]any)["name"].(string)) {
 				nodes = append(nodes, n)
 			}
-		}
-		for _, name := range extra {
-			nodes = append(nodes, map[string]any{"name": name, "ip": machineIPs[name], "role": config.RoleControlPlane,
-				"installDisk": "/dev/nvme0n1", "interface": "eno1"})
 		}
 		m["nodes"] = nodes
 		if decommissioned != nil {
@@ -86,23 +82,23 @@ func TestNodeRemovals(t *testing.T) {
 		refused []string
 		gone    []string
 	}{
-		{name: "unmarked worker removal", previous: stackFileNodes, mutate: withNodes(nil, []string{"worker-2"}, nil),
+		{name: "unmarked worker removal", previous: stackFileNodes, mutate: withNodes([]string{"worker-2"}, nil),
 			refused: []string{`talos.nodes = "worker-2"`}},
 		{name: "unmarked control-plane removal, five to three", previous: fiveCPs, mutate: nil,
 			refused: []string{`talos.nodes = "cp-4"`, `talos.nodes = "cp-5"`}},
-		{name: "another node marked instead", previous: stackFileNodes, mutate: withNodes(nil, []string{"worker-2"}, []string{"worker-3"}),
+		{name: "another node marked instead", previous: stackFileNodes, mutate: withNodes([]string{"worker-2"}, []string{"worker-3"}),
 			refused: []string{`talos.nodes = "worker-2"`}},
 		{name: "decommissioning below three control planes", previous: stackFileNodes,
-			mutate:  withNodes(nil, []string{"cp-2", "cp-3"}, []string{"cp-2", "cp-3"}),
+			mutate:  withNodes([]string{"cp-2", "cp-3"}, []string{"cp-2", "cp-3"}),
 			refused: []string{`talos.nodes = "1 control-plane nodes"`}},
-		{name: "marked worker", previous: stackFileNodes, mutate: withNodes(nil, []string{"worker-2"}, []string{"worker-2"}),
+		{name: "marked worker", previous: stackFileNodes, mutate: withNodes([]string{"worker-2"}, []string{"worker-2"}),
 			gone: []string{"worker-2"}},
-		{name: "marked control planes, five to three", previous: fiveCPs, mutate: withNodes(nil, nil, []string{"cp-4", "cp-5"}),
+		{name: "marked control planes, five to three", previous: fiveCPs, mutate: withNodes(nil, []string{"cp-4", "cp-5"}),
 			gone: []string{"cp-4", "cp-5"}},
 		// The marked update exported talosNodes without worker-2: the entry
 		// may go.
 		{name: "marking dropped after the marked update", previous: []string{"cp-1", "cp-2", "cp-3", "worker-1"},
-			mutate: withNodes(nil, []string{"worker-2"}, nil), gone: []string{"worker-2"}},
+			mutate: withNodes([]string{"worker-2"}, nil), gone: []string{"worker-2"}},
 		{name: "node added", previous: []string{"cp-1", "cp-2", "cp-3", "worker-1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

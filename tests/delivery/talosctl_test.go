@@ -85,10 +85,10 @@ func parseTalosctl(line string) []talosctlCall {
 				c.flags = append(c.flags, name)
 				continue
 			}
-			switch {
-			case c.command == "":
+			switch c.command {
+			case "":
 				c.command = f
-			case c.command == "etcd":
+			case "etcd":
 				c.command += " " + f
 			}
 		}
@@ -158,7 +158,7 @@ func TestParseTalosctl(t *testing.T) {
 	} {
 		assert.Equal(t, tc.want, parseTalosctl(tc.line), tc.line)
 	}
-	for _, bad := range []string{"talosctl -n 10.0.0.2 reset --gracefull", "talosctl -n 10.0.0.2 etcd remove 3a5b"} {
+	for _, bad := range []string{"talosctl -n 10.0.0.2 reset --graceful-leave", "talosctl -n 10.0.0.2 etcd remove 3a5b"} {
 		c := parseTalosctl(bad)[0]
 		flags, ok := talosctlCommands[c.command]
 		known := ok

@@ -145,6 +145,9 @@ func RunFunc(opts Options, program Program) (*Result, error) {
 	}
 
 	cloud := mockcloud.New(project.Name, opts.Stack)
+	// A stack that reads its own last outputs (stacks.SelfReference) finds
+	// none offline, as on its first up, unless they are given.
+	cloud.SetStackOutputs(selfStack(opts.Stack), map[string]any{})
 	for name, outs := range opts.StackOutputs {
 		cloud.SetStackOutputs(name, outs)
 	}
@@ -308,7 +311,6 @@ func referencedStacks(cloud *mockcloud.Cloud, dir string, cfg *config.Config, op
 	case config.StackOnprem:
 		self := []StackRef{{Name: selfStack(opts.Stack), Source: SourceGiven}}
 		if _, given := opts.StackOutputs[self[0].Name]; !given {
-			cloud.SetStackOutputs(self[0].Name, map[string]any{})
 			self[0].Source = SourceNoPrevious
 		}
 		name := cfg.ProdStackRef

@@ -148,7 +148,18 @@ var badConfigs = []badConfig{
 		for _, n := range m["nodes"].([]any) {
 			n.(map[string]any)["role"] = "worker"
 		}
-	}, wantKey: "talos.nodes", wantValue: "5"},
+	}, wantKey: "talos.nodes", wantValue: "0 control-plane nodes"},
+	// MinControlPlaneNodes: one control plane is odd, and still refused.
+	{name: "one control-plane node", stack: "onprem", key: "talos", mutate: func(m map[string]any) {
+		node(1, "role", "worker")(m)
+		node(2, "role", "worker")(m)
+	}, wantKey: "talos.nodes", wantValue: "1 control-plane nodes", wantAllowed: "at least 3 nodes with role controlplane"},
+	{name: "decommissioned node still active", stack: "onprem", key: "talos", mutate: field("decommissioned", []any{"worker-2"}),
+		wantKey: "talos.decommissioned[0]", wantValue: "worker-2", wantAllowed: "no longer in talos.nodes"},
+	{name: "decommissioned name malformed", stack: "onprem", key: "talos", mutate: field("decommissioned", []any{"Worker_3"}),
+		wantKey: "talos.decommissioned[0]", wantValue: "Worker_3"},
+	{name: "decommissioned name twice", stack: "onprem", key: "talos", mutate: field("decommissioned", []any{"worker-3", "worker-3"}),
+		wantKey: "talos.decommissioned[1]", wantValue: "worker-3", wantAllowed: "listed once"},
 	{name: "even number of control-plane nodes", stack: "onprem", key: "talos", mutate: node(3, "role", "controlplane"), wantKey: "talos.nodes", wantValue: "4 control-plane nodes"},
 	// edge (Cloudflare failover)
 	{name: "edge zone malformed", stack: "prod", key: "edge", mutate: field("zone", "example"), wantKey: "edge.zone", wantValue: "example"},

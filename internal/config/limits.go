@@ -35,4 +35,13 @@ const (
 	// MaxDatabaseNodes is a primary and two standbys, the most a managed
 	// PostgreSQL cluster has.
 	MaxDatabaseNodes = 3
+
+	// MinControlPlaneNodes is the fewest active Talos control-plane nodes
+	// (talos.nodes with role controlplane); validateTalos also wants an odd
+	// number. etcd needs a majority of its members to agree on every write:
+	// 1 member tolerates no failure, 3 tolerate one (etcd's FAQ, "What is
+	// failure tolerance?": size 3, majority 2, failure tolerance 1;
+	// etcd-io/etcd Documentation/faq.md). With 3, one node can be rebooted
+	// by cmd/talos-upgrade or fail while the API keeps answering.
+	MinControlPlaneNodes = 3
 )

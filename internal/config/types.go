@@ -184,8 +184,17 @@ type Talos struct {
 	WireguardNode string `json:"wireguardNode"`
 	// IngressAddress is the public address Cloudflare uses as the failover
 	// origin; empty means network.onpremPublicIp.
-	IngressAddress string      `json:"ingressAddress"`
-	Nodes          []TalosNode `json:"nodes"`
+	IngressAddress string `json:"ingressAddress"`
+	// Nodes are the active machines: each gets its machine config, and the
+	// control-plane ones are the talosctl endpoints, the health check's
+	// and the etcd scrape targets.
+	Nodes []TalosNode `json:"nodes"`
+	// Decommissioned names the machines taken out of the cluster
+	// (docs/runbooks/decommission-talos-node.md): a node leaves
+	// talos.nodes for this list, the program declares nothing for it, and
+	// the removal of a node that the stack last applied is refused unless
+	// it is listed here (CheckRemovals).
+	Decommissioned []string `json:"decommissioned"`
 }
 
 // TalosNode is one machine of the Talos cluster.

@@ -318,11 +318,13 @@ func validateTalos(p *problems, t *Talos, n Network) {
 		}
 		validateLabels(p, key+".labels", node.Labels)
 	}
-	if controlPlanes == 0 {
-		p.addf("talos.nodes", len(t.Nodes), "at least one node with role controlplane")
-	} else if controlPlanes%2 == 0 {
-		p.addf("talos.nodes", fmt.Sprintf("%d control-plane nodes", controlPlanes), "an odd number of control-plane nodes (1, 3 or 5) so that etcd keeps quorum")
+	switch {
+	case controlPlanes < MinControlPlaneNodes:
+		p.addf("talos.nodes", fmt.Sprintf("%d control-plane nodes", controlPlanes), "at least %d nodes with role controlplane: an etcd of %d members survives the loss of one, fewer survive none", MinControlPlaneNodes, MinControlPlaneNodes)
+	case controlPlanes%2 == 0:
+		p.addf("talos.nodes", fmt.Sprintf("%d control-plane nodes", controlPlanes), "an odd number of control-plane nodes (%d, %d, ...) so that etcd keeps quorum", MinControlPlaneNodes, MinControlPlaneNodes+2)
 	}
+	validateDecommissioned(p, t, names)
 	if !names[t.WireguardNode] {
 		p.add("talos.wireguardNode", t.WireguardNode, "the name of one of talos.nodes: the node that carries the wg0 tunnel")
 	}

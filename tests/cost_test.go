@@ -86,7 +86,7 @@ func TestCostFollowsConfig(t *testing.T) {
 
 func TestBudgetExceededFailsThePlan(t *testing.T) {
 	res := mustRun(t, plan.Options{Stack: "prod", Set: map[string]string{"costBudgetUsd": "300"}})
-	assert.True(t, res.OverBudget(), "481 at full autoscale is over 300")
+	assert.True(t, res.OverBudget(), "650 at full autoscale is over 300")
 
 	file := filepath.Join(t.TempDir(), "Pulumi.prod.yaml")
 	raw, err := os.ReadFile(filepath.Join(projectDir(t), "Pulumi.prod.yaml"))

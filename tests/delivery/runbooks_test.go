@@ -26,6 +26,7 @@ var runbooks = []string{
 	"rotate-keys.md",        // WireGuard and Spaces keys
 	"state-lock.md",         // a stuck state lock
 	"upgrade-talos.md",      // issue 18: Talos node by node, then Kubernetes
+	"resize-doks-pool.md",   // issue 18: a workload pool's size without a new cluster
 }
 
 // Pulumi CLI commands (v3) the runbooks may use: top level, and the second

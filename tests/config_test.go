@@ -107,6 +107,11 @@ var badConfigs = []badConfig{
 	{name: "max nodes above 100", stack: "prod", key: "doks", mutate: field("nodePool.maxNodes", 101), wantKey: "doks.nodePool.maxNodes", wantValue: "101"},
 	{name: "extra pool reuses a name", stack: "prod", key: "doks", mutate: field("extraPools", []any{map[string]any{"name": "default", "size": "s-2vcpu-4gb", "minNodes": 1, "maxNodes": 2}}), wantKey: "doks.extraPools[0].name", wantValue: "default"},
 	{name: "extra pool min above max", stack: "prod", key: "doks", mutate: field("extraPools", []any{map[string]any{"name": "batch", "size": "s-2vcpu-4gb", "minNodes": 3, "maxNodes": 1}}), wantKey: "doks.extraPools[0].maxNodes", wantValue: "1"},
+	// The system pool's size replaces the cluster: refused, with the procedure.
+	{name: "system pool resized", stack: "prod", key: "doks", mutate: field("systemPool.size", "s-8vcpu-16gb"), wantKey: "doks.systemPool.size", wantValue: "s-8vcpu-16gb", wantAllowed: "docs/runbooks/resize-doks-pool.md"},
+	{name: "prod system pool below 2 nodes", stack: "prod", key: "doks", mutate: field("systemPool.minNodes", 1), wantKey: "doks.systemPool.minNodes", wantValue: "1"},
+	{name: "workload pool named like the system pool", stack: "prod", key: "doks", mutate: field("nodePool.name", "default"), wantKey: "doks.nodePool.name", wantValue: "default"},
+	{name: "workload pool name too long with its size", stack: "prod", key: "doks", mutate: field("nodePool.name", strings.Repeat("w", 60)), wantKey: "doks.nodePool.name", wantValue: strings.Repeat("w", 60), wantAllowed: "DNS label"},
 	// registry
 	{name: "registry name malformed", stack: "prod", key: "registry", mutate: field("name", "My_Registry"), wantKey: "registry.name", wantValue: "My_Registry"},
 	{name: "registry tier unknown", stack: "prod", key: "registry", mutate: field("tier", "gold"), wantKey: "registry.tier", wantValue: "gold"},

@@ -70,7 +70,7 @@ func TestProdSettings(t *testing.T) {
 	vpc := one(t, res, tVpc)
 	cluster := one(t, res, tCluster)
 	droplet := one(t, res, tDroplet)
-	d, db, pool := cfg.Doks, cfg.Database, cfg.Doks.NodePool
+	d, db, pool, workers := cfg.Doks, cfg.Database, cfg.Doks.SystemPool, cfg.Doks.NodePool
 	for _, tc := range []struct {
 		typ, path string
 		want      any
@@ -102,6 +102,13 @@ func TestProdSettings(t *testing.T) {
 		{tCluster, "nodePool.maxNodes", float64(pool.MaxNodes)},
 		{tCluster, "nodePool.size", pool.Size},
 		{tCluster, "nodePool.tags", kubeStrings(pool.Tags)},
+		// the workload pool, in the cluster
+		{tPool, "clusterId", cluster.ID},
+		{tPool, "autoScale", true},
+		{tPool, "minNodes", float64(workers.MinNodes)},
+		{tPool, "maxNodes", float64(workers.MaxNodes)},
+		{tPool, "size", workers.Size},
+		{tPool, "tags", kubeStrings(workers.Tags)},
 		// the gateway keeps its address across replacements
 		{tDroplet, "size", cfg.Gateway.Size},
 		{tDroplet, "image", cfg.Gateway.Image},
@@ -141,9 +148,13 @@ func TestProdSettings(t *testing.T) {
 	for k, v := range pool.Labels {
 		assert.Equal(t, v, in(t, cluster, "nodePool.labels."+k), "pool label %s", k)
 	}
+	for k, v := range workers.Labels {
+		assert.Equal(t, v, in(t, one(t, res, tPool), "labels."+k), "workload pool label %s", k)
+	}
 	// Production bounds hold whatever the file says (config.limits.go).
-	assert.GreaterOrEqual(t, pool.MinNodes, config.ProdMinPoolNodes)
-	assert.LessOrEqual(t, pool.MaxNodes, config.MaxPoolNodes)
+	assert.GreaterOrEqual(t, pool.MinNodes, config.ProdMinSystemPoolNodes)
+	assert.GreaterOrEqual(t, workers.MinNodes, config.ProdMinPoolNodes, "the workload capacity is the workload pool's")
+	assert.LessOrEqual(t, max(pool.MaxNodes, workers.MaxNodes), config.MaxPoolNodes)
 	assert.GreaterOrEqual(t, db.NodeCount, config.ProdMinDatabaseNodes, "the database has a standby")
 	for _, typ := range []string{tCluster, tRegistry, tDB, tDBDb, tReservedIP} {
 		for _, r := range res.Cloud.ByType(typ) {
@@ -398,8 +409,9 @@ func TestExtraNodePools(t *testing.T) {
 		"labels": map[string]any{"workload": "batch"}, "tags": []any{"batch"},
 	}}
 	res := mustRun(t, plan.Options{Stack: "prod", Set: map[string]string{"doks": toJSON(t, doks)}})
-	pool := one(t, res, tPool)
+	pool := named(t, res, tPool, "doks-pool-batch")
 	cluster := one(t, res, tCluster)
+	assert.Len(t, res.Cloud.ByType(tPool), 2, "the workload pool and the extra one")
 	assert.Equal(t, cluster.ID, in(t, pool, "clusterId"))
 	assert.Equal(t, true, in(t, pool, "autoScale"))
 	assert.Equal(t, 1.0, in(t, pool, "minNodes"))
@@ -418,7 +430,7 @@ func TestProdPlanShowsEverything(t *testing.T) {
 		network.Type: 1, doks.Type: 1, data.Type: 1,
 		tVpc: 1, tDroplet: 1, tReservedIP: 1, tAssign: 1, tFirewall: 1, tCluster: 1, tRegistry: 1, tRegCreds: 1,
 		tRoute: 1, tK8sProv: 1, tDOProvider: 1, tSpacesKey: 4, tBucket: 3, tPolicy: 3,
-		tDB: 1, tDBConfig: 1, tDBFirewall: 1, tDBDb: 1, tDBUser: 1, tDBPool: 1,
+		tDB: 1, tDBConfig: 1, tDBFirewall: 1, tDBDb: 1, tDBUser: 1, tDBPool: 1, tPool: 1,
 	} {
 		assert.Equal(t, n, types[typ], typ)
 	}

@@ -92,8 +92,15 @@ type Doks struct {
 	SurgeUpgrade             bool           `json:"surgeUpgrade"`
 	Maintenance              DayTime        `json:"maintenance"`
 	ControlPlaneAllowedCidrs []netip.Prefix `json:"controlPlaneAllowedCidrs"`
-	NodePool                 NodePool       `json:"nodePool"`
-	ExtraPools               []NodePool     `json:"extraPools"`
+	// SystemPool is the cluster's own default pool (the KubernetesCluster's
+	// nodePool block), kept small: its Droplet size cannot change without
+	// replacing the cluster, so validation pins it (ProdSystemPoolSize).
+	SystemPool NodePool `json:"systemPool"`
+	// NodePool is the workload pool and ExtraPools more of them, each a
+	// KubernetesNodePool of its own: a new size replaces only the pool,
+	// created under a new name (CloudName) before the old one is deleted.
+	NodePool   NodePool   `json:"nodePool"`
+	ExtraPools []NodePool `json:"extraPools"`
 	// CIRunner is where the CI jobs that talk to the cluster run: its egress
 	// must be admitted by ControlPlaneAllowedCidrs (see digitalocean.go).
 	CIRunner CIRunner `json:"ciRunner"`

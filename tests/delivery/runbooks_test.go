@@ -27,6 +27,7 @@ var runbooks = []string{
 	"state-lock.md",              // a stuck state lock
 	"upgrade-talos.md",           // issue 18: Talos node by node, then Kubernetes
 	"decommission-talos-node.md", // issue 18: a node out of the cluster for good
+	"resize-doks-pool.md",        // issue 18: a workload pool's size without a new cluster
 }
 
 // Pulumi CLI commands (v3) the runbooks may use: top level, and the second

@@ -234,7 +234,7 @@ func ready(n apiNode) bool {
 
 func TestDOKSNodesAreThePoolsReady(t *testing.T) {
 	doks := stackFile(t, config.StackProd)[config.Project+":doks"].(map[string]any)
-	pools := []any{doks["nodePool"]}
+	pools := []any{doks["systemPool"], doks["nodePool"]}
 	if extra, ok := doks["extraPools"].([]any); ok {
 		pools = append(pools, extra...)
 	}

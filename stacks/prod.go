@@ -19,14 +19,14 @@ func Prod(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	cf, err := newCloudflare(ctx)
+	onDO := pulumi.Providers(do)
+	// Resolved before anything but its provider is declared: a line
+	// DigitalOcean does not offer fails the run with nothing created.
+	doksVersion, err := doks.ResolveVersion(ctx, cfg.Doks.KubernetesMinor, pulumi.Provider(do))
 	if err != nil {
 		return nil, err
 	}
-	onDO := pulumi.Providers(do)
-	// Resolved before any cloud object is declared: a line DigitalOcean does
-	// not offer fails the run with nothing created.
-	doksVersion, err := doks.ResolveVersion(ctx, cfg.Doks.KubernetesMinor, pulumi.Provider(do))
+	cf, err := newCloudflare(ctx)
 	if err != nil {
 		return nil, err
 	}

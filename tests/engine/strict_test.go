@@ -29,17 +29,12 @@ const keyDisableDefaults = "pulumi:disable-default-providers"
 func TestEngineRefusesDefaultProvider(t *testing.T) {
 	c := ctx(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "nodefault")
-	build := exec.CommandContext(c, "go", "build", "-o", bin, "./tests/engine/testdata/nodefault")
-	build.Dir = root
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "build the test program: %s", out)
-	writeStrictProject(t, dir, bin)
+	writeStrictProject(t, dir)
 
 	run := func(args ...string) (string, error) {
 		return pulumiIn(c, dir, args...)
 	}
-	_, err = run("stack", "init", "refuse", "--secrets-provider", "passphrase")
+	_, err := run("stack", "init", "refuse", "--secrets-provider", "passphrase")
 	require.NoError(t, err)
 
 	const stack = "urn:pulumi:refuse::strict-providers::"
@@ -78,10 +73,11 @@ func TestEngineRefusesDefaultProvider(t *testing.T) {
 	})
 }
 
-// writeStrictProject writes the test program's Pulumi.yaml: its own name and
-// runtime, and the repository's pulumi:disable-default-providers entry as it
-// stands in Pulumi.yaml.
-func writeStrictProject(t *testing.T, dir, bin string) {
+// writeStrictProject writes the test program's Pulumi.yaml: its own name,
+// its source as main (the language host builds it there), and the
+// repository's pulumi:disable-default-providers entry as it stands in
+// Pulumi.yaml.
+func writeStrictProject(t *testing.T, dir string) {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(root, "Pulumi.yaml"))
 	require.NoError(t, err)
@@ -91,12 +87,11 @@ func writeStrictProject(t *testing.T, dir, bin string) {
 	require.NoError(t, yaml.Unmarshal(raw, &repo))
 	entry, ok := repo.Config[keyDisableDefaults]
 	require.True(t, ok, "Pulumi.yaml sets no %s", keyDisableDefaults)
-	main, err := filepath.Rel(dir, root)
+	main, err := filepath.Rel(dir, filepath.Join(root, "tests", "engine", "testdata", "nodefault"))
 	require.NoError(t, err)
 	project, err := yaml.Marshal(map[string]any{
-		"name": "strict-providers",
-		// main is the repository: the language host lists the SDK modules there.
-		"runtime": map[string]any{"name": "go", "options": map[string]any{"binary": bin}},
+		"name":    "strict-providers",
+		"runtime": "go",
 		"main":    main,
 		"config":  map[string]any{keyDisableDefaults: entry},
 	})

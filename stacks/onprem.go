@@ -29,6 +29,10 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 	if err := checkNodeRemovals(ctx, cfg); err != nil {
 		return nil, err
 	}
+	tp, err := newTalos(ctx)
+	if err != nil {
+		return nil, err
+	}
 	cluster, err := talos.New(ctx, cfg.Talos.ClusterName, &talos.Args{
 		Talos: cfg.Talos, Network: cfg.Network, LocalStoragePath: cfg.Storage.LocalPath,
 		ChartRepository: cfg.Platform.ChartRepository,
@@ -41,7 +45,7 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 				AllowedIPs: prod.OnpremRoutes, Gateway: prod.GatewayTunnelIP,
 			},
 		},
-	})
+	}, pulumi.Providers(tp))
 	if err != nil {
 		return nil, err
 	}

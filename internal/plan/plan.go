@@ -235,10 +235,16 @@ func resolveConfig(project *Project, file string, opts Options) (map[string]stri
 	values := map[string]string{}
 	secret := map[string]bool{}
 	for key, decl := range project.Config {
-		if decl.Default == nil {
+		// The CLI gives a stack that does not set the key the project's
+		// value or default (pkg/workspace/config.go, mergeConfig).
+		v := decl.Default
+		if v == nil {
+			v = decl.Value
+		}
+		if v == nil {
 			continue
 		}
-		cv, err := toConfigValue(decl.Default)
+		cv, err := toConfigValue(v)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("default of %s in Pulumi.yaml: %w", key, err)
 		}
@@ -385,7 +391,9 @@ func missingKeys(project *Project, stack string, values map[string]string, secur
 	var missing []string
 	for key, decl := range project.Config {
 		q := qualify(project.Name, key)
-		if _, ok := values[q]; ok || secure[q] || decl.Default != nil || reads[key] {
+		// Only this project's keys are required (another namespace's entry
+		// is a value, applied above).
+		if _, ok := values[q]; ok || secure[q] || decl.Default != nil || decl.Value != nil || reads[key] || !strings.HasPrefix(q, project.Name+":") {
 			continue
 		}
 		missing = append(missing, key)

@@ -188,13 +188,13 @@ var baseRules = []rule{
 	},
 	{
 		name: "doks-autoscaling-bounds",
-		description: fmt.Sprintf("DOKS node pools autoscale from at least %d node to at most %d; the default pool keeps at least %d (config.MinPoolNodes, MaxPoolNodes, ProdMinPoolNodes).",
-			config.MinPoolNodes, config.MaxPoolNodes, config.ProdMinPoolNodes),
+		description: fmt.Sprintf("DOKS node pools autoscale from at least %d node to at most %d; the cluster's default (system) pool keeps at least %d (config.MinPoolNodes, MaxPoolNodes, ProdMinSystemPoolNodes).",
+			config.MinPoolNodes, config.MaxPoolNodes, config.ProdMinSystemPoolNodes),
 		resource: func(r policyx.AnalyzerResource, report func(string)) {
 			prefix, floor := "", float64(config.MinPoolNodes)
 			switch r.Type {
 			case tCluster:
-				prefix, floor = "nodePool.", config.ProdMinPoolNodes
+				prefix, floor = "nodePool.", config.ProdMinSystemPoolNodes
 			case tPool:
 			default:
 				return
@@ -208,6 +208,24 @@ var baseRules = []rule{
 				report(fmt.Sprintf("%sminNodes is %v, below %v", prefix, minN, floor))
 			case maxN < minN || maxN > config.MaxPoolNodes:
 				report(fmt.Sprintf("%smaxNodes is %v: want %v to %d", prefix, maxN, minN, config.MaxPoolNodes))
+			}
+		},
+	},
+	{
+		name: "doks-workload-capacity",
+		description: fmt.Sprintf("A DOKS cluster has a workload node pool that keeps at least %d nodes (config.ProdMinPoolNodes): the default pool is the small system pool.",
+			config.ProdMinPoolNodes),
+		stack: func(rs []policyx.AnalyzerResource, report func(string, string)) {
+			most := 0.0
+			for _, p := range ofType(rs, tPool) {
+				if n, ok := num(p, "minNodes"); ok && n > most {
+					most = n
+				}
+			}
+			for _, c := range ofType(rs, tCluster) {
+				if most < config.ProdMinPoolNodes {
+					report(c.URN, fmt.Sprintf("no KubernetesNodePool keeps %d nodes (the largest minNodes is %v): workloads need their own pool", config.ProdMinPoolNodes, most))
+				}
 			}
 		},
 	},

@@ -17,16 +17,18 @@ import (
 
 // The runbooks issue 7 asks for, by file.
 var runbooks = []string{
-	"bring-up.md",           // from nothing: state bucket, credentials, secrets, stack order
-	"routine-change.md",     // PR, preview, approval, up
-	"do-outage.md",          // what fails over, what to check, fail-back
-	"velero-restore.md",     // restore a cluster from Velero
-	"database-pitr.md",      // point-in-time recovery of the database
-	"replace-talos-node.md", // replace a Talos node
-	"rotate-keys.md",        // WireGuard and Spaces keys
-	"state-lock.md",         // a stuck state lock
-	"upgrade-talos.md",      // issue 18: Talos node by node, then Kubernetes
-	"restore-talos-etcd.md", // issue 18: a lost control plane from an etcd snapshot
+	"bring-up.md",                // from nothing: state bucket, credentials, secrets, stack order
+	"routine-change.md",          // PR, preview, approval, up
+	"do-outage.md",               // what fails over, what to check, fail-back
+	"velero-restore.md",          // restore a cluster from Velero
+	"database-pitr.md",           // point-in-time recovery of the database
+	"replace-talos-node.md",      // replace a Talos node
+	"rotate-keys.md",             // WireGuard and Spaces keys
+	"state-lock.md",              // a stuck state lock
+	"upgrade-talos.md",           // issue 18: Talos node by node, then Kubernetes
+	"decommission-talos-node.md", // issue 18: a node out of the cluster for good
+	"resize-doks-pool.md",        // issue 18: a workload pool's size without a new cluster
+	"restore-talos-etcd.md",      // issue 18: a lost control plane from an etcd snapshot
 }
 
 // Pulumi CLI commands (v3) the runbooks may use: top level, and the second
@@ -219,36 +221,6 @@ func TestDocumentWorkflowsExist(t *testing.T) {
 	}
 }
 
-// talosctlCommands are the talosctl commands the documents may use (the
-// subcommand words) and each one's own flags, as siderolabs/talos v1.12.11
-// defines them in cmd/talosctl/cmd/talos/: bootstrap.go:82-83, etcd.go:153,
-// 169, 204, 264, 330 (subcommands, no flags of their own), get.go:318-321,
-// health.go:216-222, reset.go:188-193, service.go:24, upgrade-k8s.go:44-57,
-// version.go:109-114, dmesg.go:46-47. Talos v1.12.11 is talos.talosVersion
-// in Pulumi.onprem.yaml; bump this table with it.
-var talosctlCommands = map[string][]string{
-	"bootstrap":          {"recover-from", "recover-skip-hash-check"},
-	"dmesg":              {"follow", "f", "tail"},
-	"etcd leave":         nil,
-	"etcd members":       nil,
-	"etcd remove-member": nil,
-	"etcd snapshot":      nil,
-	"etcd status":        nil,
-	"get":                {"namespace", "output", "o", "watch", "w", "insecure", "i"},
-	"health": {"init-node", "control-plane-nodes", "worker-nodes", "wait-timeout", "k8s-endpoint", "server",
-		"run-e2e"},
-	"reset":   {"graceful", "reboot", "insecure", "wipe-mode", "user-disks-to-wipe", "system-labels-to-wipe"},
-	"service": nil,
-	"upgrade-k8s": {"from", "to", "endpoint", "with-examples", "with-docs", "dry-run", "pre-pull-images",
-		"upgrade-kubelet", "kubelet-image", "apiserver-image", "controller-manager-image", "scheduler-image", "proxy-image"},
-	"version": {"short", "client", "insecure", "i", "json"},
-}
-
-// talosctlGlobal are talosctl's persistent flags (root.go:59-74 at
-// v1.12.11); the value-taking ones may precede the command word.
-var talosctlGlobal = map[string]bool{"talosconfig": true, "nodes": true, "n": true, "endpoints": true, "e": true,
-	"cluster": true, "c": true, "context": true, "siderov1-keys-dir": true}
-
 // ageCommands are the flags of filippo.io/age v1.2.1's two commands:
 // cmd/age/age.go:119-136 and cmd/age-keygen/keygen.go:65-68.
 var ageCommands = map[string][]string{
@@ -257,12 +229,9 @@ var ageCommands = map[string][]string{
 	"age-keygen": {"version", "y", "o", "output"},
 }
 
-// placeholder is a <word or words> the operator fills in: one argument.
-var placeholder = regexp.MustCompile(`<[^>]*>`)
-
 // commandWords splits the shell line at each use of tool and returns the
 // words that follow it, up to a pipe, list operator, redirection or
-// command substitution's end.
+// command substitution's end; a <placeholder> is one word.
 func commandWords(line, tool string) [][]string {
 	line = placeholder.ReplaceAllString(line, "X")
 	use := regexp.MustCompile(`(?:^|[\s;(|&])` + regexp.QuoteMeta(tool) + `\s+([^|;&>)#]*)`)
@@ -273,57 +242,14 @@ func commandWords(line, tool string) [][]string {
 	return out
 }
 
-// flagName is the name of a -x or --xyz[=value] word, or "".
+// flagName is the name of a -x or --xyz[=value] word, or "" (age's flags
+// are single-dash).
 func flagName(w string) string {
 	if !strings.HasPrefix(w, "-") || w == "-" {
 		return ""
 	}
 	name, _, _ := strings.Cut(strings.TrimLeft(w, "-"), "=")
 	return name
-}
-
-// Every talosctl command and flag in a shell block is one the pinned Talos
-// release has (the etcd restore's --recover-from above all).
-func TestRunbookTalosctlCommandsExist(t *testing.T) {
-	seen := map[string]bool{}
-	for _, f := range docFiles(t) {
-		for _, line := range shellLines(readFile(t, f)) {
-			for _, words := range commandWords(line, "talosctl") {
-				// The command is the first words after the global flags
-				// (and their values); "etcd" takes one more.
-				var cmd []string
-				var flags []string
-				for i := 0; i < len(words); i++ {
-					w := words[i]
-					if name := flagName(w); name != "" {
-						if talosctlGlobal[name] {
-							if !strings.Contains(w, "=") {
-								i++ // its value
-							}
-							continue
-						}
-						flags = append(flags, name)
-						continue
-					}
-					if len(cmd) == 0 || (len(cmd) == 1 && cmd[0] == "etcd") {
-						cmd = append(cmd, w)
-					}
-				}
-				name := strings.Join(cmd, " ")
-				own, ok := talosctlCommands[name]
-				if !assert.True(t, ok, "%s: talosctl %q is not a talosctl v1.12.11 command:\n%s", f, name, line) {
-					continue
-				}
-				seen[name] = true
-				for _, fl := range flags {
-					assert.Contains(t, own, fl, "%s: talosctl %s has no flag --%s:\n%s", f, name, fl, line)
-				}
-			}
-		}
-	}
-	for _, c := range []string{"bootstrap", "reset", "health", "etcd members"} {
-		assert.True(t, seen[c], "no runbook uses talosctl %s", c)
-	}
 }
 
 // Every age and age-keygen command in a shell block uses flags the pinned

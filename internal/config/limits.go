@@ -36,3 +36,21 @@ const (
 	// PostgreSQL cluster has.
 	MaxDatabaseNodes = 3
 )
+
+// MinDefaultPoolNodes is the floor of the default pool: ProdMinPoolNodes in a
+// production environment, MinPoolNodes elsewhere.
+func MinDefaultPoolNodes(production bool) int {
+	if production {
+		return ProdMinPoolNodes
+	}
+	return MinPoolNodes
+}
+
+// MinDatabaseNodes is the floor of the database's nodeCount:
+// ProdMinDatabaseNodes in a production environment, one node elsewhere.
+func MinDatabaseNodes(production bool) int {
+	if production {
+		return ProdMinDatabaseNodes
+	}
+	return 1
+}

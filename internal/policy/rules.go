@@ -49,7 +49,62 @@ var secretPaths = map[string][]string{
 
 // rulesFor is every guardrail, held to the stack's settings.
 func rulesFor(s Settings) []rule {
-	return append(slices.Concat(baseRules, k8sRules), detectionRule(s))
+	return append(slices.Concat(baseRules, k8sRules, productionRules(s)), detectionRule(s))
+}
+
+// productionRules are the guardrails whose floors protect production: an HA
+// control plane, a default pool of ProdMinPoolNodes and a database standby.
+// Outside production (Settings.Production false) the floors are the
+// config's own for a non-production environment (config.MinDefaultPoolNodes,
+// config.MinDatabaseNodes).
+func productionRules(s Settings) []rule {
+	dbFloor := float64(config.MinDatabaseNodes(s.Production))
+	defaultFloor := float64(config.MinDefaultPoolNodes(s.Production))
+	return []rule{
+		{
+			name:        "database-ha",
+			description: fmt.Sprintf("A production database has a standby: at least %d nodes (config.ProdMinDatabaseNodes).", config.ProdMinDatabaseNodes),
+			resource: func(r policyx.AnalyzerResource, report func(string)) {
+				if n, ok := num(r, "nodeCount"); r.Type == tDB && (!ok || n < dbFloor) {
+					report(fmt.Sprintf("nodeCount is %v: want at least %v (production: %t)", n, dbFloor, s.Production))
+				}
+			},
+		},
+		{
+			name:        "doks-ha-control-plane",
+			description: "A production DOKS cluster has an HA control plane.",
+			resource: func(r policyx.AnalyzerResource, report func(string)) {
+				if s.Production && r.Type == tCluster && !boolean(r, "ha") {
+					report("ha is off: a production cluster needs an HA control plane")
+				}
+			},
+		},
+		{
+			name: "doks-autoscaling-bounds",
+			description: fmt.Sprintf("DOKS node pools autoscale from at least %d node to at most %d; a production default pool keeps at least %d (config.MinPoolNodes, MaxPoolNodes, ProdMinPoolNodes).",
+				config.MinPoolNodes, config.MaxPoolNodes, config.ProdMinPoolNodes),
+			resource: func(r policyx.AnalyzerResource, report func(string)) {
+				prefix, floor := "", float64(config.MinPoolNodes)
+				switch r.Type {
+				case tCluster:
+					prefix, floor = "nodePool.", defaultFloor
+				case tPool:
+				default:
+					return
+				}
+				minN, _ := num(r, prefix+"minNodes")
+				maxN, _ := num(r, prefix+"maxNodes")
+				switch {
+				case !boolean(r, prefix+"autoScale"):
+					report(prefix + "autoScale is off")
+				case minN < floor:
+					report(fmt.Sprintf("%sminNodes is %v, below %v", prefix, minN, floor))
+				case maxN < minN || maxN > config.MaxPoolNodes:
+					report(fmt.Sprintf("%smaxNodes is %v: want %v to %d", prefix, maxN, minN, config.MaxPoolNodes))
+				}
+			},
+		},
+	}
 }
 
 var baseRules = []rule{
@@ -98,15 +153,6 @@ var baseRules = []rule{
 				if v, ok, _ := get(r, "privateNetworkUuid"); !ok || !v.IsComputed() {
 					report("privateNetworkUuid is not set: the database would only be on the public network")
 				}
-			}
-		},
-	},
-	{
-		name:        "database-ha",
-		description: fmt.Sprintf("The production database has a standby: at least %d nodes (config.ProdMinDatabaseNodes).", config.ProdMinDatabaseNodes),
-		resource: func(r policyx.AnalyzerResource, report func(string)) {
-			if n, ok := num(r, "nodeCount"); r.Type == tDB && (!ok || n < config.ProdMinDatabaseNodes) {
-				report(fmt.Sprintf("nodeCount is %v: HA needs at least %d nodes", n, config.ProdMinDatabaseNodes))
 			}
 		},
 	},
@@ -183,31 +229,6 @@ var baseRules = []rule{
 				if m.Get("permission").AsString() == "fullaccess" || m.Get("bucket").IsString() && m.Get("bucket").AsString() == "" {
 					report(fmt.Sprintf("grants[%d] gives access to every bucket: grant the consumer's own bucket only", i))
 				}
-			}
-		},
-	},
-	{
-		name: "doks-autoscaling-bounds",
-		description: fmt.Sprintf("DOKS node pools autoscale from at least %d node to at most %d; the default pool keeps at least %d (config.MinPoolNodes, MaxPoolNodes, ProdMinPoolNodes).",
-			config.MinPoolNodes, config.MaxPoolNodes, config.ProdMinPoolNodes),
-		resource: func(r policyx.AnalyzerResource, report func(string)) {
-			prefix, floor := "", float64(config.MinPoolNodes)
-			switch r.Type {
-			case tCluster:
-				prefix, floor = "nodePool.", config.ProdMinPoolNodes
-			case tPool:
-			default:
-				return
-			}
-			minN, _ := num(r, prefix+"minNodes")
-			maxN, _ := num(r, prefix+"maxNodes")
-			switch {
-			case !boolean(r, prefix+"autoScale"):
-				report(prefix + "autoScale is off")
-			case minN < floor:
-				report(fmt.Sprintf("%sminNodes is %v, below %v", prefix, minN, floor))
-			case maxN < minN || maxN > config.MaxPoolNodes:
-				report(fmt.Sprintf("%smaxNodes is %v: want %v to %d", prefix, maxN, minN, config.MaxPoolNodes))
 			}
 		},
 	},

@@ -133,7 +133,7 @@ func TestSecureConfigIsRedacted(t *testing.T) {
 	res := mustRun(t, plan.Options{Stack: "prod", ConfigFile: file})
 	// Both secure entries are stood in, as is every secret the file leaves unset.
 	var want []string
-	for _, spec := range config.SecretSpecsFor("prod") {
+	for _, spec := range config.SecretSpecsFor(config.KindDigitalOcean) {
 		want = append(want, spec.Key)
 	}
 	assert.ElementsMatch(t, want, res.StandIns)
@@ -141,7 +141,7 @@ func TestSecureConfigIsRedacted(t *testing.T) {
 	var text, js bytes.Buffer
 	res.WriteText(&text)
 	require.NoError(t, res.WriteJSON(&js))
-	for _, spec := range config.SecretSpecsFor("prod") {
+	for _, spec := range config.SecretSpecsFor(config.KindDigitalOcean) {
 		assert.NotContains(t, text.String(), spec.StandIn())
 		assert.NotContains(t, js.String(), spec.StandIn())
 	}

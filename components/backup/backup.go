@@ -196,7 +196,7 @@ func veleroValues(a *Args) map[string]any {
 		locations = append(locations, location(PeerLocation, a, a.PeerPrefix, "ReadOnly", false))
 	}
 	configuration := map[string]any{
-		"backupStorageLocation": locations,
+		"backupStorageLocation":    locations,
 		"volumeSnapshotLocation":   []any{},
 		"uploaderType":             "kopia",
 		"defaultVolumesToFsBackup": talos,

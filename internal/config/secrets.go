@@ -25,10 +25,10 @@ const (
 
 // SecretSpec declares one secret config key.
 type SecretSpec struct {
-	Key    string
-	Kind   SecretKind
-	Kinds  []EnvKind // the kinds of environment that read it
-	Help   string
+	Key   string
+	Kind  SecretKind
+	Kinds []EnvKind // the kinds of environment that read it
+	Help  string
 }
 
 // SecretSpecs is every secret config key the program reads. Each is set with

@@ -255,13 +255,16 @@ func resolveConfig(project *Project, file string, opts Options) (map[string]stri
 		values[qualify(project.Name, key)] = v
 	}
 	// The kind says which secrets the stack reads. An invalid kind reads
-	// none here; config.LoadFrom then refuses it, naming the key.
-	kind, _ := config.ReadKind(func(key string) (string, bool, bool) {
+	// none, and its stack is not held to the keys a kind requires:
+	// config.LoadFrom refuses it, naming the key.
+	kind, kindProblem := config.ReadKind(func(key string) (string, bool, bool) {
 		v, ok := values[qualify(project.Name, key)]
 		return v, ok, false
 	})
-	if err := missingKeys(project, opts.Stack, kind, values, secure); err != nil {
-		return nil, nil, nil, err
+	if kindProblem == nil {
+		if err := missingKeys(project, opts.Stack, kind, values, secure); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	var standIns []string
 	for _, spec := range config.SecretSpecsFor(kind) {

@@ -93,7 +93,8 @@ func TestPlanUsageErrors(t *testing.T) {
 	}{
 		{args: nil, code: 2, want: "--stack is required"},
 		{args: []string{"--stack", "prod", "--format", "yaml"}, code: 2, want: "want text, json or mermaid"},
-		{args: []string{"--stack", "staging"}, code: 1, want: "valid stacks are prod, onprem"},
+		{args: []string{"--stack", "qa"}, code: 1, want: "Pulumi.qa.yaml"},
+		{args: []string{"--stack", "Prod"}, code: 1, want: "a lowercase DNS label"},
 		{args: []string{"--stack", "prod", "--config-file", "/nonexistent.yaml"}, code: 1, want: "no such file"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

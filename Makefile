@@ -8,7 +8,7 @@ plan:
 # The full test suite, the engine integration tests included (they build or
 # reuse the tools in bin/ first: the pinned Pulumi CLI takes minutes cold).
 test:
-	go test ./...
+	go test -timeout 30m ./...
 
 # Build, or find at the pinned versions, the Pulumi CLI, the Go language
 # host, versitygw, the stand-in provider plugins, the program and the policy

@@ -24,6 +24,15 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A node dropped from talos.nodes loses its ConfigurationApply and
+	// nothing else; unless it is marked decommissioned, that is refused here.
+	if err := checkNodeRemovals(ctx, cfg); err != nil {
+		return nil, err
+	}
+	tp, err := newTalos(ctx)
+	if err != nil {
+		return nil, err
+	}
 	cluster, err := talos.New(ctx, cfg.Talos.ClusterName, &talos.Args{
 		Talos: cfg.Talos, Network: cfg.Network, LocalStoragePath: cfg.Storage.LocalPath,
 		ChartRepository: cfg.Platform.ChartRepository,
@@ -36,7 +45,7 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 				AllowedIPs: prod.OnpremRoutes, Gateway: prod.GatewayTunnelIP,
 			},
 		},
-	})
+	}, pulumi.Providers(tp))
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +102,8 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		"registryEndpoint":   pulumi.String(prod.RegistryEndpoint),
 		"registryPullSecret": pull.Name,
 		// What cmd/talos-upgrade reads: the versions every node must run,
-		// and the nodes in config order. The machine config names the
+		// and the active nodes in config order (the next run's
+		// checkNodeRemovals reads them back). The machine config names the
 		// installer, but Talos uses it only at install: the OS moves only
 		// when that command upgrades it.
 		stackout.TalosVersion:      pulumi.String(cfg.Talos.TalosVersion),

@@ -15,9 +15,18 @@ import (
 // platform layer on DOKS, and the Cloudflare edge that fails over to on-prem.
 func Prod(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 	prefix := "hybrid-" + cfg.Stack
-	// Resolved before anything is declared: a line DigitalOcean does not
-	// offer fails the run with nothing created.
-	doksVersion, err := doks.ResolveVersion(ctx, cfg.Doks.KubernetesMinor)
+	do, err := newDigitalOcean(ctx)
+	if err != nil {
+		return nil, err
+	}
+	onDO := pulumi.Providers(do)
+	// Resolved before anything but its provider is declared: a line
+	// DigitalOcean does not offer fails the run with nothing created.
+	doksVersion, err := doks.ResolveVersion(ctx, cfg.Doks.KubernetesMinor, pulumi.Provider(do))
+	if err != nil {
+		return nil, err
+	}
+	cf, err := newCloudflare(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -29,7 +38,7 @@ func Prod(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		Network:           cfg.Network,
 		Gateway:           cfg.Gateway,
 		GatewayPrivateKey: cfg.Secrets.WireguardGatewayPrivateKey,
-	})
+	}, onDO)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +53,7 @@ func Prod(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		VpcID:            net.VpcID,
 		GatewayPrivateIP: net.GatewayPrivateIP,
 		OnpremCidr:       cfg.Network.OnpremCidr,
-	})
+	}, onDO)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +65,7 @@ func Prod(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		VpcID:            net.VpcID,
 		ClusterID:        cluster.ClusterID,
 		GatewayDropletID: net.GatewayDropletID,
-	})
+	}, onDO)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +93,7 @@ func Prod(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		NotificationEmail: cfg.AlertEmail,
 		CloudOrigin:       layer.IngressAddress,
 		OnpremOrigin:      pulumi.String(onprem.Address),
-	})
+	}, pulumi.Providers(cf))
 	if err != nil {
 		return nil, err
 	}

@@ -72,8 +72,11 @@ func TestBringUpOrder(t *testing.T) {
 	require.NoError(t, r.err)
 	res := r.res
 	assert.Equal(t, pub, res.Outputs["wireguardPublicKey"].Value, "the key prod was configured with is onprem's")
-	require.Len(t, res.Cloud.ByType(typeStackRef), 1)
-	assert.Equal(t, prodStack, str(t, res.Cloud.ByType(typeStackRef)[0].Inputs, "name"))
+	var refs []string
+	for _, r := range res.Cloud.ByType(typeStackRef) {
+		refs = append(refs, str(t, r.Inputs, "name"))
+	}
+	assert.ElementsMatch(t, []string{prodStack, onpremStack}, refs, "onprem reads prod, and its own last outputs (the nodes it applied)")
 	ingress := res.Outputs["ingressAddress"]
 	assert.False(t, ingress.Secret)
 	addr, err := netip.ParseAddr(ingress.Value.(string))
@@ -228,7 +231,7 @@ func TestPlanOnpremPlansProdFirst(t *testing.T) {
 
 func TestPlanGivenOutputsAreNamedAsTheSource(t *testing.T) {
 	res := runOnprem(t, nil)
-	require.Equal(t, []plan.StackRef{{Name: prodStack, Source: plan.SourceGiven}}, res.StackRefs)
+	require.Equal(t, []plan.StackRef{{Name: prodStack, Source: plan.SourceGiven}, {Name: onpremStack, Source: plan.SourceNoPrevious}}, res.StackRefs)
 	var text bytes.Buffer
 	res.WriteText(&text)
 	assert.Contains(t, text.String(), "stack reference "+prodStack+": outputs from "+plan.SourceGiven)

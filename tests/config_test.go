@@ -107,6 +107,11 @@ var badConfigs = []badConfig{
 	{name: "max nodes above 100", stack: "prod", key: "doks", mutate: field("nodePool.maxNodes", 101), wantKey: "doks.nodePool.maxNodes", wantValue: "101"},
 	{name: "extra pool reuses a name", stack: "prod", key: "doks", mutate: field("extraPools", []any{map[string]any{"name": "default", "size": "s-2vcpu-4gb", "minNodes": 1, "maxNodes": 2}}), wantKey: "doks.extraPools[0].name", wantValue: "default"},
 	{name: "extra pool min above max", stack: "prod", key: "doks", mutate: field("extraPools", []any{map[string]any{"name": "batch", "size": "s-2vcpu-4gb", "minNodes": 3, "maxNodes": 1}}), wantKey: "doks.extraPools[0].maxNodes", wantValue: "1"},
+	// The system pool's size replaces the cluster: refused, with the procedure.
+	{name: "system pool resized", stack: "prod", key: "doks", mutate: field("systemPool.size", "s-8vcpu-16gb"), wantKey: "doks.systemPool.size", wantValue: "s-8vcpu-16gb", wantAllowed: "docs/runbooks/resize-doks-pool.md"},
+	{name: "prod system pool below 2 nodes", stack: "prod", key: "doks", mutate: field("systemPool.minNodes", 1), wantKey: "doks.systemPool.minNodes", wantValue: "1"},
+	{name: "workload pool named like the system pool", stack: "prod", key: "doks", mutate: field("nodePool.name", "default"), wantKey: "doks.nodePool.name", wantValue: "default"},
+	{name: "workload pool name too long with its size", stack: "prod", key: "doks", mutate: field("nodePool.name", strings.Repeat("w", 60)), wantKey: "doks.nodePool.name", wantValue: strings.Repeat("w", 60), wantAllowed: "DNS label"},
 	// registry
 	{name: "registry name malformed", stack: "prod", key: "registry", mutate: field("name", "My_Registry"), wantKey: "registry.name", wantValue: "My_Registry"},
 	{name: "registry tier unknown", stack: "prod", key: "registry", mutate: field("tier", "gold"), wantKey: "registry.tier", wantValue: "gold"},
@@ -148,7 +153,18 @@ var badConfigs = []badConfig{
 		for _, n := range m["nodes"].([]any) {
 			n.(map[string]any)["role"] = "worker"
 		}
-	}, wantKey: "talos.nodes", wantValue: "5"},
+	}, wantKey: "talos.nodes", wantValue: "0 control-plane nodes"},
+	// MinControlPlaneNodes: one control plane is odd, and still refused.
+	{name: "one control-plane node", stack: "onprem", key: "talos", mutate: func(m map[string]any) {
+		node(1, "role", "worker")(m)
+		node(2, "role", "worker")(m)
+	}, wantKey: "talos.nodes", wantValue: "1 control-plane nodes", wantAllowed: "at least 3 nodes with role controlplane"},
+	{name: "decommissioned node still active", stack: "onprem", key: "talos", mutate: field("decommissioned", []any{"worker-2"}),
+		wantKey: "talos.decommissioned[0]", wantValue: "worker-2", wantAllowed: "no longer in talos.nodes"},
+	{name: "decommissioned name malformed", stack: "onprem", key: "talos", mutate: field("decommissioned", []any{"Worker_3"}),
+		wantKey: "talos.decommissioned[0]", wantValue: "Worker_3"},
+	{name: "decommissioned name twice", stack: "onprem", key: "talos", mutate: field("decommissioned", []any{"worker-3", "worker-3"}),
+		wantKey: "talos.decommissioned[1]", wantValue: "worker-3", wantAllowed: "listed once"},
 	{name: "even number of control-plane nodes", stack: "onprem", key: "talos", mutate: node(3, "role", "controlplane"), wantKey: "talos.nodes", wantValue: "4 control-plane nodes"},
 	// edge (Cloudflare failover)
 	{name: "edge zone malformed", stack: "prod", key: "edge", mutate: field("zone", "example"), wantKey: "edge.zone", wantValue: "example"},

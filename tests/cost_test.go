@@ -36,10 +36,14 @@ func TestProdCostEstimate(t *testing.T) {
 		sum += l.Monthly
 		sumMax += l.MonthlyMax
 	}
-	pool := items["DOKS default pool (s-4vcpu-8gb)"]
-	assert.Equal(t, 3.0, pool.Quantity, "priced at the minimum node count")
-	assert.Equal(t, p.Droplet["s-4vcpu-8gb"], pool.UnitPrice)
-	assert.Equal(t, 6*p.Droplet["s-4vcpu-8gb"], pool.MonthlyMax, "and at full autoscale")
+	system, workers := res.Config.Doks.SystemPool, res.Config.Doks.NodePool
+	pool := items["DOKS default pool ("+system.Size+")"]
+	assert.Equal(t, float64(system.MinNodes), pool.Quantity, "priced at the minimum node count")
+	assert.Equal(t, p.Droplet[system.Size], pool.UnitPrice)
+	assert.Equal(t, float64(system.MaxNodes)*p.Droplet[system.Size], pool.MonthlyMax, "and at full autoscale")
+	work := items["DOKS pool "+workers.CloudName()+" ("+workers.Size+")"]
+	assert.Equal(t, float64(workers.MinNodes), work.Quantity, "the workload pool is priced too")
+	assert.Equal(t, float64(workers.MaxNodes)*p.Droplet[workers.Size], work.MonthlyMax)
 	assert.Equal(t, p.DoksHAControlPlane, items["DOKS HA control plane"].Monthly)
 	assert.Equal(t, 2*p.Database["db-s-2vcpu-4gb"], items["PostgreSQL db-s-2vcpu-4gb, 2 nodes"].Monthly)
 	assert.Equal(t, p.RegistryTier["basic"], items["Container registry (basic)"].Monthly)
@@ -64,7 +68,7 @@ func TestCostFollowsConfig(t *testing.T) {
 		// plane needs.
 		nonProduction bool
 	}{
-		{name: "bigger pool", key: "doks", mutate: field("nodePool.size", "s-8vcpu-16gb"), item: "DOKS default pool (s-8vcpu-16gb)", want: 3 * 96},
+		{name: "bigger workload pool", key: "doks", mutate: field("nodePool.size", "s-8vcpu-16gb"), item: "DOKS pool workers-s-8vcpu-16gb (s-8vcpu-16gb)", want: 3 * 96},
 		{name: "three database nodes", key: "database", mutate: field("nodeCount", 3), item: "PostgreSQL db-s-2vcpu-4gb, 3 nodes", want: 180},
 		{name: "no HA control plane", key: "doks", mutate: field("ha", false), item: "DOKS HA control plane", want: 0, nonProduction: true},
 	} {
@@ -89,7 +93,7 @@ func TestCostFollowsConfig(t *testing.T) {
 
 func TestBudgetExceededFailsThePlan(t *testing.T) {
 	res := mustRun(t, plan.Options{Stack: "prod", Set: map[string]string{"costBudgetUsd": "300"}})
-	assert.True(t, res.OverBudget(), "481 at full autoscale is over 300")
+	assert.True(t, res.OverBudget(), "650 at full autoscale is over 300")
 
 	file := filepath.Join(t.TempDir(), "Pulumi.prod.yaml")
 	raw, err := os.ReadFile(filepath.Join(projectDir(t), "Pulumi.prod.yaml"))

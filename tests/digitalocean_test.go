@@ -67,10 +67,11 @@ var digitalOceanBadConfigs = []badConfig{
 func TestNodePoolTaintsAndBackupTimeReachTheCloud(t *testing.T) {
 	doks := stackObject(t, "prod", "doks")
 	taint := map[string]any{"key": "dedicated", "value": "ingress", "effect": "NoSchedule"}
-	doks["nodePool"].(map[string]any)["labels"] = map[string]any{"example.com/tier": "front", "node.kubernetes.io/purpose": "general", "empty": ""}
+	doks["systemPool"].(map[string]any)["labels"] = map[string]any{"example.com/tier": "front", "node.kubernetes.io/purpose": "general", "empty": ""}
 	doks["extraPools"] = []any{map[string]any{"name": "batch", "size": "c-4", "minNodes": 1, "maxNodes": 2, "tags": []any{"batch", "team:data"},
 		"taints": []any{map[string]any{"key": "example.com/batch", "value": "", "effect": "NoExecute"}}}}
-	doks["nodePool"].(map[string]any)["taints"] = []any{taint}
+	doks["systemPool"].(map[string]any)["taints"] = []any{taint}
+	doks["nodePool"].(map[string]any)["labels"] = map[string]any{"example.com/tier": "back"}
 	db := stackObject(t, "prod", "database")
 	db["backupHour"], db["backupMinute"] = 23, 59
 	res := mustRun(t, plan.Options{Stack: "prod", Set: map[string]string{"doks": toJSON(t, doks), "database": toJSON(t, db)}})
@@ -78,7 +79,10 @@ func TestNodePoolTaintsAndBackupTimeReachTheCloud(t *testing.T) {
 	cluster := one(t, res, tCluster)
 	assert.Equal(t, []any{taint}, in(t, cluster, "nodePool.taints"))
 	assert.Equal(t, "front", in(t, cluster, "nodePool.labels").(map[string]any)["example.com/tier"])
-	assert.Equal(t, "NoExecute", in(t, one(t, res, tPool), "taints[0].effect"))
+	assert.Equal(t, "NoExecute", in(t, named(t, res, tPool, "doks-pool-batch"), "taints[0].effect"))
+	workers := named(t, res, tPool, "doks-pool-workers")
+	assert.Equal(t, "back", in(t, workers, "labels").(map[string]any)["example.com/tier"], "the workload pool has its own labels")
+	assert.NotContains(t, workers.Inputs, resource.PropertyKey("taints"), "and no taint of the system pool's")
 	cfg := one(t, res, tDBConfig)
 	assert.Equal(t, 23.0, in(t, cfg, "backupHour"))
 	assert.Equal(t, 59.0, in(t, cfg, "backupMinute"))

@@ -54,7 +54,10 @@ func TestPlanFigures(t *testing.T) {
 			require.NotNil(t, f.DatabaseRPO)
 			assert.Equal(t, "continuous (PITR), 7-day window", f.DatabaseRPO.Summary)
 			assert.Equal(t, 2, f.DatabaseRPO.Nodes)
-			assert.Equal(t, []plan.NodeBound{{Cluster: "DOKS hybrid-prod-doks", Pool: "default", Size: "s-4vcpu-8gb", Min: 3, Max: 6}}, f.Nodes)
+			assert.Equal(t, []plan.NodeBound{
+				{Cluster: "DOKS hybrid-prod-doks", Pool: "default", Size: "s-4vcpu-8gb", Min: 2, Max: 3},
+				{Cluster: "DOKS pool of doks", Pool: "workers-s-4vcpu-8gb", Size: "s-4vcpu-8gb", Min: 3, Max: 6},
+			}, f.Nodes, "the system pool, then the workload pool")
 		}},
 		{"daily schedule: 24 h RPO", "prod", withSchedule("prod", "0 3 * * *"), func(t *testing.T, f plan.Figures) {
 			assert.Equal(t, int64(24*3600), f.ClusterStateRPO.Seconds)
@@ -64,9 +67,9 @@ func TestPlanFigures(t *testing.T) {
 			assert.Equal(t, int64(4*3600), f.ClusterStateRPO.Seconds)
 		}},
 		{"pool bounds follow minNodes and maxNodes", "prod", withDoks(4, 9), func(t *testing.T, f plan.Figures) {
-			require.Len(t, f.Nodes, 1)
-			assert.Equal(t, 4, f.Nodes[0].Min)
-			assert.Equal(t, 9, f.Nodes[0].Max)
+			require.Len(t, f.Nodes, 2)
+			assert.Equal(t, 4, f.Nodes[1].Min, "the workload pool's")
+			assert.Equal(t, 9, f.Nodes[1].Max)
 		}},
 		{"detection follows the monitor", "prod", withMonitor(60, 4, 2, 1), func(t *testing.T, f plan.Figures) {
 			assert.Equal(t, 60+3*4+(1+2)+config.HealthPropagationSeconds, f.Failover.DetectionSeconds)

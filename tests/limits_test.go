@@ -23,8 +23,8 @@ type limit struct {
 	at, past float64
 	wantKey  string
 	// policy must refuse the plan made at the bound once the first resource
-	// of type typ carries past at input.
-	policy, typ, input string
+	// of type typ (the one named res, when set) carries past at input.
+	policy, typ, res, input string
 }
 
 func extraPool(minNodes, maxNodes float64) []any {
@@ -39,18 +39,24 @@ func TestConfigAndGuardrailsAgreeOnLimits(t *testing.T) {
 	monitor := prodCfg.Edge.Monitor
 	detection := float64(monitor.DetectionBoundSeconds())
 	limits := []limit{
-		{name: "default pool at most MaxPoolNodes", key: "doks", at: config.MaxPoolNodes, past: config.MaxPoolNodes + 1,
-			set: func(m map[string]any, v float64) { field("nodePool.maxNodes", v)(m) }, wantKey: "doks.nodePool.maxNodes",
+		{name: "system pool at most MaxPoolNodes", key: "doks", at: config.MaxPoolNodes, past: config.MaxPoolNodes + 1,
+			set: func(m map[string]any, v float64) { field("systemPool.maxNodes", v)(m) }, wantKey: "doks.systemPool.maxNodes",
 			policy: "doks-autoscaling-bounds", typ: tCluster, input: "nodePool.maxNodes"},
-		{name: "default pool at least ProdMinPoolNodes", key: "doks", at: config.ProdMinPoolNodes, past: config.ProdMinPoolNodes - 1,
-			set: func(m map[string]any, v float64) { field("nodePool.minNodes", v)(m) }, wantKey: "doks.nodePool.minNodes",
+		{name: "system pool at least ProdMinSystemPoolNodes", key: "doks", at: config.ProdMinSystemPoolNodes, past: config.ProdMinSystemPoolNodes - 1,
+			set: func(m map[string]any, v float64) { field("systemPool.minNodes", v)(m) }, wantKey: "doks.systemPool.minNodes",
 			policy: "doks-autoscaling-bounds", typ: tCluster, input: "nodePool.minNodes"},
+		{name: "workload pool at most MaxPoolNodes", key: "doks", at: config.MaxPoolNodes, past: config.MaxPoolNodes + 1,
+			set: func(m map[string]any, v float64) { field("nodePool.maxNodes", v)(m) }, wantKey: "doks.nodePool.maxNodes",
+			policy: "doks-autoscaling-bounds", typ: tPool, res: "doks-pool-workers", input: "maxNodes"},
+		{name: "workload pool at least ProdMinPoolNodes", key: "doks", at: config.ProdMinPoolNodes, past: config.ProdMinPoolNodes - 1,
+			set: func(m map[string]any, v float64) { field("nodePool.minNodes", v)(m) }, wantKey: "doks.nodePool.minNodes",
+			policy: "doks-workload-capacity", typ: tPool, res: "doks-pool-workers", input: "minNodes"},
 		{name: "extra pool at most MaxPoolNodes", key: "doks", at: config.MaxPoolNodes, past: config.MaxPoolNodes + 1,
 			set: func(m map[string]any, v float64) { m["extraPools"] = extraPool(1, v) }, wantKey: "doks.extraPools[0].maxNodes",
-			policy: "doks-autoscaling-bounds", typ: tPool, input: "maxNodes"},
+			policy: "doks-autoscaling-bounds", typ: tPool, res: "doks-pool-batch", input: "maxNodes"},
 		{name: "extra pool at least MinPoolNodes", key: "doks", at: config.MinPoolNodes, past: config.MinPoolNodes - 1,
 			set: func(m map[string]any, v float64) { m["extraPools"] = extraPool(v, 2) }, wantKey: "doks.extraPools[0].minNodes",
-			policy: "doks-autoscaling-bounds", typ: tPool, input: "minNodes"},
+			policy: "doks-autoscaling-bounds", typ: tPool, res: "doks-pool-batch", input: "minNodes"},
 		{name: "database at least ProdMinDatabaseNodes", key: "database", at: config.ProdMinDatabaseNodes, past: config.ProdMinDatabaseNodes - 1,
 			set: func(m map[string]any, v float64) { m["nodeCount"] = v }, wantKey: "database.nodeCount",
 			policy: "database-ha", typ: tDB, input: "nodeCount"},
@@ -88,7 +94,7 @@ func TestConfigAndGuardrailsAgreeOnLimits(t *testing.T) {
 			if l.policy == "failover-detection-objective" {
 				past = float64(monitor.Interval + 1)
 			}
-			broken := setInput(l.typ, "", l.input, past)(t, res.Cloud.Resources())
+			broken := setInput(l.typ, l.res, l.input, past)(t, res.Cloud.Resources())
 			got := policy.Evaluate(policy.FromRecords(broken), policy.SettingsOf(res.Config))
 			require.NotEmpty(t, got, "the guardrail let %s = %v through", l.input, past)
 			for _, v := range got {

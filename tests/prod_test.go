@@ -70,7 +70,7 @@ func TestProdSettings(t *testing.T) {
 	vpc := one(t, res, tVpc)
 	cluster := one(t, res, tCluster)
 	droplet := one(t, res, tDroplet)
-	d, db, pool := cfg.Doks, cfg.Database, cfg.Doks.NodePool
+	d, db, pool, workers := cfg.Doks, cfg.Database, cfg.Doks.SystemPool, cfg.Doks.NodePool
 	for _, tc := range []struct {
 		typ, path string
 		want      any
@@ -102,6 +102,13 @@ func TestProdSettings(t *testing.T) {
 		{tCluster, "nodePool.maxNodes", float64(pool.MaxNodes)},
 		{tCluster, "nodePool.size", pool.Size},
 		{tCluster, "nodePool.tags", kubeStrings(pool.Tags)},
+		// the workload pool, in the cluster
+		{tPool, "clusterId", cluster.ID},
+		{tPool, "autoScale", true},
+		{tPool, "minNodes", float64(workers.MinNodes)},
+		{tPool, "maxNodes", float64(workers.MaxNodes)},
+		{tPool, "size", workers.Size},
+		{tPool, "tags", kubeStrings(workers.Tags)},
 		// the gateway keeps its address across replacements
 		{tDroplet, "size", cfg.Gateway.Size},
 		{tDroplet, "image", cfg.Gateway.Image},
@@ -141,9 +148,13 @@ func TestProdSettings(t *testing.T) {
 	for k, v := range pool.Labels {
 		assert.Equal(t, v, in(t, cluster, "nodePool.labels."+k), "pool label %s", k)
 	}
+	for k, v := range workers.Labels {
+		assert.Equal(t, v, in(t, one(t, res, tPool), "labels."+k), "workload pool label %s", k)
+	}
 	// Production bounds hold whatever the file says (config.limits.go).
-	assert.GreaterOrEqual(t, pool.MinNodes, config.ProdMinPoolNodes)
-	assert.LessOrEqual(t, pool.MaxNodes, config.MaxPoolNodes)
+	assert.GreaterOrEqual(t, pool.MinNodes, config.ProdMinSystemPoolNodes)
+	assert.GreaterOrEqual(t, workers.MinNodes, config.ProdMinPoolNodes, "the workload capacity is the workload pool's")
+	assert.LessOrEqual(t, max(pool.MaxNodes, workers.MaxNodes), config.MaxPoolNodes)
 	assert.GreaterOrEqual(t, db.NodeCount, config.ProdMinDatabaseNodes, "the database has a standby")
 	for _, typ := range []string{tCluster, tRegistry, tDB, tDBDb, tReservedIP} {
 		for _, r := range res.Cloud.ByType(typ) {
@@ -283,7 +294,7 @@ func TestProdWiring(t *testing.T) {
 
 	// Buckets and bucket policies go through the provider that carries the
 	// provisioning Spaces key.
-	spacesProvider := one(t, res, tDOProvider)
+	spacesProvider := named(t, res, tDOProvider, "data-spaces")
 	provisioner := named(t, res, tSpacesKey, "data-spaces-provisioner")
 	assert.Equal(t, provisioner.Outputs["accessKey"].StringValue(), in(t, spacesProvider, "spacesAccessId"))
 	assert.True(t, secretIn(t, spacesProvider, "spacesSecretKey"))
@@ -313,9 +324,10 @@ func TestProdWiring(t *testing.T) {
 	assert.Equal(t, k8s.URN, one(t, res, tRoute).Provider)
 	assert.Equal(t, cluster.ID, in(t, k8s, "clusterIdentifier"), "a new token must not replace the provider")
 	assert.Contains(t, in(t, k8s, "kubeconfig").(string), "server: "+cluster.Outputs["endpoint"].StringValue())
-	// Components parent their children.
+	// Components parent their children; the stack's own providers
+	// (stacks/providers.go) are the only top-level custom resources.
 	for _, r := range res.Cloud.Resources() {
-		if r.Custom {
+		if r.Custom && !strings.HasPrefix(r.Type, "pulumi:providers:") {
 			assert.NotEmpty(t, r.Parent, "%s %s is not inside a component", r.Type, r.Name)
 		}
 	}
@@ -348,7 +360,13 @@ func TestProdSecrets(t *testing.T) {
 		{tK8sProv, "kubeconfig"},
 		{tDOProvider, "spacesSecretKey"},
 	} {
-		assert.True(t, secretIn(t, one(t, res, tc.typ), tc.path), "%s %s must be secret", tc.typ, tc.path)
+		var r *mockcloud.Resource
+		if tc.typ == tDOProvider {
+			r = named(t, res, tDOProvider, "data-spaces") // the one that carries the Spaces key
+		} else {
+			r = one(t, res, tc.typ)
+		}
+		assert.True(t, secretIn(t, r, tc.path), "%s %s must be secret", tc.typ, tc.path)
 	}
 	for _, typ := range []string{tDB, tDBPool} {
 		assert.Subset(t, one(t, res, typ).AdditionalSecretOutputs, []string{"password", "uri", "privateUri"}, typ)
@@ -398,8 +416,9 @@ func TestExtraNodePools(t *testing.T) {
 		"labels": map[string]any{"workload": "batch"}, "tags": []any{"batch"},
 	}}
 	res := mustRun(t, plan.Options{Stack: "prod", Set: map[string]string{"doks": toJSON(t, doks)}})
-	pool := one(t, res, tPool)
+	pool := named(t, res, tPool, "doks-pool-batch")
 	cluster := one(t, res, tCluster)
+	assert.Len(t, res.Cloud.ByType(tPool), 2, "the workload pool and the extra one")
 	assert.Equal(t, cluster.ID, in(t, pool, "clusterId"))
 	assert.Equal(t, true, in(t, pool, "autoScale"))
 	assert.Equal(t, 1.0, in(t, pool, "minNodes"))
@@ -417,8 +436,9 @@ func TestProdPlanShowsEverything(t *testing.T) {
 	for typ, n := range map[string]int{
 		network.Type: 1, doks.Type: 1, data.Type: 1,
 		tVpc: 1, tDroplet: 1, tReservedIP: 1, tAssign: 1, tFirewall: 1, tCluster: 1, tRegistry: 1, tRegCreds: 1,
-		tRoute: 1, tK8sProv: 1, tDOProvider: 1, tSpacesKey: 4, tBucket: 3, tPolicy: 3,
-		tDB: 1, tDBConfig: 1, tDBFirewall: 1, tDBDb: 1, tDBUser: 1, tDBPool: 1,
+		tRoute: 1, tK8sProv: 1, tDOProvider: 2, // the stack's and the Spaces one
+		tSpacesKey: 4, tBucket: 3, tPolicy: 3,
+		tDB: 1, tDBConfig: 1, tDBFirewall: 1, tDBDb: 1, tDBUser: 1, tDBPool: 1, tPool: 1,
 	} {
 		assert.Equal(t, n, types[typ], typ)
 	}

@@ -79,7 +79,8 @@ func TestStagingIsNonProductionAndProductionFloorsWouldRefuseIt(t *testing.T) {
 	assert.Empty(t, res.Violations)
 	assert.Equal(t, "hybrid-"+stagingStack+"-doks", in(t, one(t, res, tCluster), "name"), "the cluster is named after the stack")
 	assert.Equal(t, false, in(t, one(t, res, tCluster), "ha"))
-	assert.Less(t, in(t, one(t, res, tCluster), "nodePool.minNodes"), float64(config.ProdMinPoolNodes))
+	assert.Less(t, in(t, one(t, res, tCluster), "nodePool.minNodes"), float64(config.ProdMinSystemPoolNodes))
+	assert.Less(t, in(t, one(t, res, tPool), "minNodes"), float64(config.ProdMinPoolNodes))
 	assert.Less(t, in(t, one(t, res, tDB), "nodeCount"), float64(config.ProdMinDatabaseNodes))
 	for _, typ := range []string{tCluster, tRegistry, tDB, tDBDb, tReservedIP, tBucket} {
 		for _, r := range res.Cloud.ByType(typ) {
@@ -93,7 +94,7 @@ func TestStagingIsNonProductionAndProductionFloorsWouldRefuseIt(t *testing.T) {
 	for _, v := range policy.Evaluate(policy.FromRecords(res.Cloud.Resources()), asProd) {
 		broken = append(broken, v.Policy)
 	}
-	assert.ElementsMatch(t, []string{"database-ha", "doks-ha-control-plane", "doks-autoscaling-bounds"}, broken)
+	assert.ElementsMatch(t, []string{"database-ha", "doks-ha-control-plane", "doks-autoscaling-bounds", "doks-workload-capacity"}, broken)
 
 	// No peer stack: Velero has this environment's own location only.
 	velero := plainInputs(named(t, res, tChart, "velero"))
@@ -116,7 +117,7 @@ func TestProductionRefusesTheStagingShape(t *testing.T) {
 	unset := filepath.Join(t.TempDir(), "Pulumi.staging.yaml")
 	require.NoError(t, os.WriteFile(unset, []byte(strings.Join(kept, "\n")), 0o600))
 
-	want := []string{"doks.ha", "doks.nodePool.minNodes", "database.nodeCount"}
+	want := []string{"doks.ha", "doks.systemPool.minNodes", "doks.nodePool.minNodes", "database.nodeCount"}
 	for name, opts := range map[string]plan.Options{
 		"production true":  {Stack: stagingStack, Set: map[string]string{"production": "true"}},
 		"production unset": {Stack: stagingStack, ConfigFile: unset},

@@ -7,8 +7,9 @@ import (
 	"github.com/hybridcloud/platform/internal/config"
 )
 
-// newCluster declares the cluster in the VPC with its default pool, and any
-// extra pools. Registry integration is ordered after the registry exists.
+// newCluster declares the cluster in the VPC with its default pool (the
+// system pool), and the workload pools. Registry integration is ordered
+// after the registry exists.
 func newCluster(ctx *pulumi.Context, name string, args *Args, registry *digitalocean.ContainerRegistry, parent pulumi.ResourceOption) (*digitalocean.KubernetesCluster, error) {
 	d := args.Doks
 	// kubeConfigs holds a bearer token: secret in state whatever the SDK marks.
@@ -18,7 +19,10 @@ func newCluster(ctx *pulumi.Context, name string, args *Args, registry *digitalo
 	// of the line, and args.Version is the newest slug of that line resolved
 	// at each run, so DigitalOcean's upgrades and the program agree. A minor
 	// upgrade in config (doks.kubernetesMinor) is then a visible, applied diff.
-	pool := d.NodePool
+	// The default pool is the system pool: its size is ForceNew and, nested
+	// in the cluster, replaces the cluster (config.ProdSystemPoolSize), so
+	// workloads live on their own KubernetesNodePools (newPool).
+	pool := d.SystemPool
 	cluster, err := digitalocean.NewKubernetesCluster(ctx, name, &digitalocean.KubernetesClusterArgs{
 		Name:          pulumi.String(args.Prefix + "-doks"),
 		Region:        pulumi.String(args.Region),
@@ -55,7 +59,7 @@ func newCluster(ctx *pulumi.Context, name string, args *Args, registry *digitalo
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range d.ExtraPools {
+	for _, p := range append([]config.NodePool{d.NodePool}, d.ExtraPools...) {
 		if err := newPool(ctx, name, cluster, p, parent); err != nil {
 			return nil, err
 		}
@@ -63,10 +67,20 @@ func newCluster(ctx *pulumi.Context, name string, args *Args, registry *digitalo
 	return cluster, nil
 }
 
+// newPool declares a workload pool. Its Pulumi name follows the configured
+// name only, so a new size is a replacement of the same resource, not a
+// delete and an unrelated create. A new size (ForceNew) replaces only this
+// pool: the pool is named CloudName, NAME-SIZE, so the replacement does not
+// clash with the old pool, and DeleteBeforeReplace(false) has it created
+// before the old one is deleted. The option is needed: the bridge auto-names
+// `name` and asks for delete-before-replace whenever a program sets it
+// itself (pulumi-terraform-bridge v3.135.0 pkg/tfbridge/provider.go:1275-1276,
+// schema.go:193-245), and the program's option wins over the provider's
+// request (pulumi pkg v3.274.1 resource/deploy/step_generator.go:2142-2145).
 func newPool(ctx *pulumi.Context, name string, cluster *digitalocean.KubernetesCluster, p config.NodePool, parent pulumi.ResourceOption) error {
 	_, err := digitalocean.NewKubernetesNodePool(ctx, name+"-pool-"+p.Name, &digitalocean.KubernetesNodePoolArgs{
 		ClusterId: cluster.ID(),
-		Name:      pulumi.String(p.Name),
+		Name:      pulumi.String(p.CloudName()),
 		Size:      pulumi.String(p.Size),
 		AutoScale: pulumi.Bool(true),
 		MinNodes:  pulumi.Int(p.MinNodes),
@@ -74,6 +88,6 @@ func newPool(ctx *pulumi.Context, name string, cluster *digitalocean.KubernetesC
 		Labels:    pulumi.ToStringMap(p.Labels),
 		Tags:      pulumi.ToStringArray(p.Tags),
 		Taints:    poolTaints(p.Taints),
-	}, parent)
+	}, parent, pulumi.DeleteBeforeReplace(false))
 	return err
 }

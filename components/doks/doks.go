@@ -60,7 +60,7 @@ type Cluster struct {
 	Provider *kubernetes.Provider
 }
 
-// New declares the registry, the cluster, extra node pools, the route toward
+// New declares the registry, the cluster, the workload node pools, the route toward
 // on-prem and the Kubernetes provider.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Cluster, error) {
 	if err := args.check(); err != nil {

@@ -19,18 +19,19 @@ import (
 // (digitalocean/kubernetes/datasource_kubernetes_versions.go): the data
 // source keeps the API's slugs that start with the prefix, newest first, and
 // leaves latestVersion unset when none does, without an error. That case is
-// an error here, naming the key and the lines that are on offer.
-func ResolveVersion(ctx *pulumi.Context, minor string) (string, error) {
+// an error here, naming the key and the lines that are on offer. opts name
+// the DigitalOcean provider (default providers are disabled).
+func ResolveVersion(ctx *pulumi.Context, minor string, opts ...pulumi.InvokeOption) (string, error) {
 	// The trailing dot keeps "1.3" from matching 1.35 slugs.
 	prefix := minor + "."
-	line, err := digitalocean.GetKubernetesVersions(ctx, &digitalocean.GetKubernetesVersionsArgs{VersionPrefix: &prefix})
+	line, err := digitalocean.GetKubernetesVersions(ctx, &digitalocean.GetKubernetesVersionsArgs{VersionPrefix: &prefix}, opts...)
 	if err != nil {
 		return "", fmt.Errorf("doks.kubernetesMinor %q: looking up DOKS versions: %w", minor, err)
 	}
 	if line.LatestVersion != "" {
 		return line.LatestVersion, nil
 	}
-	all, err := digitalocean.GetKubernetesVersions(ctx, &digitalocean.GetKubernetesVersionsArgs{})
+	all, err := digitalocean.GetKubernetesVersions(ctx, &digitalocean.GetKubernetesVersionsArgs{}, opts...)
 	if err != nil {
 		return "", fmt.Errorf("doks.kubernetesMinor %q: looking up DOKS versions: %w", minor, err)
 	}

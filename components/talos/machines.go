@@ -67,6 +67,7 @@ func newMachines(ctx *pulumi.Context, c *Cluster, a *Args) (*machines, error) {
 			// The node's own address: the VIP moves and is not up yet.
 			Node:          pulumi.String(n.IP.String()),
 			ConfigPatches: nodePatches(patches, tunnel, n),
+			ApplyMode:     pulumi.String(ApplyMode),
 			// The applied config carries the cluster's keys (and, on the
 			// tunnel node, the WireGuard private key).
 		}, parent, pulumi.AdditionalSecretOutputs([]string{"machineConfiguration"}))
@@ -166,6 +167,22 @@ func newMachines(ctx *pulumi.Context, c *Cluster, a *Args) (*machines, error) {
 		talosconfig: pulumi.ToSecret(talosconfig.TalosConfig()).(pulumi.StringOutput),
 	}, nil
 }
+
+// ApplyMode is how every node takes a changed machine config on `up`
+// (terraform-provider-talos v0.10.1, the provider pulumi-talos v0.7.1
+// bridges: pkg/talos/talos_machine_configuration_apply_resource.go:102-111,
+// one of auto, reboot, no_reboot, staged, staged_if_needing_reboot; the
+// default is auto). The provider dry-runs the change at plan time
+// (handleRebootPrevention, :529-540): a change Talos applies live is applied
+// with auto, one that needs a reboot is staged (:555-560, with the warning
+// "Reboot prevented - using staged mode") and takes effect at the node's
+// next reboot. With auto such a change would reboot every affected node at
+// once (Talos v1.12.11 ApplyConfiguration: AUTO turns into REBOOT when the
+// config cannot be applied immediately), since Pulumi updates the applies
+// in parallel: all control-plane nodes together lose etcd quorum. Reboots
+// stay with cmd/talos-upgrade and the operator, one node at a time
+// (docs/onprem.md, "How a machine-config change reaches the nodes").
+const ApplyMode = "staged_if_needing_reboot"
 
 // HealthTimeout bounds the health gate\'s wait for the control plane.
 const HealthTimeout = "10m"

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 )
 
 // Values derived from validated config, the one place each is derived.
@@ -62,4 +63,16 @@ func Strings[T fmt.Stringer](vs []T) []string {
 		out[i] = v.String()
 	}
 	return out
+}
+
+// CloudName is a workload pool's name at DigitalOcean: the configured name
+// and the Droplet size ("_" written "-": "so1_5" is the only slug prefix
+// with one, and no slug of the validated set differs from another only
+// there). A pool's size is ForceNew, so a new size replaces the
+// KubernetesNodePool; the replacement is created before the old pool is
+// deleted, and a name that follows the size keeps the two from clashing
+// while both exist. Schedule workloads by the pool's labels, not by this
+// name (the doks.digitalocean.com/node-pool label carries it).
+func (np NodePool) CloudName() string {
+	return np.Name + "-" + strings.ReplaceAll(np.Size, "_", "-")
 }

@@ -81,6 +81,7 @@ func validateDigitalOcean(p *problems, c *Config) {
 	}
 	validateDatabaseRules(p, &c.Database)
 	d := &c.Doks
+	validateNodePoolRules(p, "doks.systemPool", d.SystemPool)
 	validateNodePoolRules(p, "doks.nodePool", d.NodePool)
 	for i, pool := range d.ExtraPools {
 		validateNodePoolRules(p, fmt.Sprintf("doks.extraPools[%d]", i), pool)

@@ -118,8 +118,15 @@ type Doks struct {
 	SurgeUpgrade             bool           `json:"surgeUpgrade"`
 	Maintenance              DayTime        `json:"maintenance"`
 	ControlPlaneAllowedCidrs []netip.Prefix `json:"controlPlaneAllowedCidrs"`
-	NodePool                 NodePool       `json:"nodePool"`
-	ExtraPools               []NodePool     `json:"extraPools"`
+	// SystemPool is the cluster's own default pool (the KubernetesCluster's
+	// nodePool block), kept small: its Droplet size cannot change without
+	// replacing the cluster, so validation pins it (ProdSystemPoolSize).
+	SystemPool NodePool `json:"systemPool"`
+	// NodePool is the workload pool and ExtraPools more of them, each a
+	// KubernetesNodePool of its own: a new size replaces only the pool,
+	// created under a new name (CloudName) before the old one is deleted.
+	NodePool   NodePool   `json:"nodePool"`
+	ExtraPools []NodePool `json:"extraPools"`
 	// CIRunner is where the CI jobs that talk to the cluster run: its egress
 	// must be admitted by ControlPlaneAllowedCidrs (see digitalocean.go).
 	CIRunner CIRunner `json:"ciRunner"`
@@ -210,8 +217,17 @@ type Talos struct {
 	WireguardNode string `json:"wireguardNode"`
 	// IngressAddress is the public address Cloudflare uses as the failover
 	// origin; empty means network.onpremPublicIp.
-	IngressAddress string      `json:"ingressAddress"`
-	Nodes          []TalosNode `json:"nodes"`
+	IngressAddress string `json:"ingressAddress"`
+	// Nodes are the active machines: each gets its machine config, and the
+	// control-plane ones are the talosctl endpoints, the health check's
+	// and the etcd scrape targets.
+	Nodes []TalosNode `json:"nodes"`
+	// Decommissioned names the machines taken out of the cluster
+	// (docs/runbooks/decommission-talos-node.md): a node leaves
+	// talos.nodes for this list, the program declares nothing for it, and
+	// the removal of a node that the stack last applied is refused unless
+	// it is listed here (CheckRemovals).
+	Decommissioned []string `json:"decommissioned"`
 }
 
 // TalosNode is one machine of the Talos cluster.

@@ -124,7 +124,8 @@ func validateGateway(p *problems, g *Gateway) {
 }
 
 // validateDoks holds a production cluster to an HA control plane and its
-// default pool to the production floor; elsewhere one node will do.
+// system and workload pools to the production floors; elsewhere one node
+// will do.
 func validateDoks(p *problems, d *Doks, production bool) {
 	if !k8sMinorRe.MatchString(d.KubernetesMinor) {
 		p.add("doks.kubernetesMinor", d.KubernetesMinor, "a Kubernetes minor line such as 1.35 (the program resolves its newest DOKS slug; doctl kubernetes options versions lists them)")
@@ -137,15 +138,29 @@ func validateDoks(p *problems, d *Doks, production bool) {
 	if production && !d.HA {
 		p.add("doks.ha", "false", "true in a production environment (an HA control plane; set production: false for a cheaper one)")
 	}
-	validatePool(p, "doks.nodePool", d.NodePool, MinDefaultPoolNodes(production))
-	seen := map[string]bool{d.NodePool.Name: true}
-	for i, pool := range d.ExtraPools {
-		key := fmt.Sprintf("doks.extraPools[%d]", i)
-		validatePool(p, key, pool, MinPoolNodes)
-		if seen[pool.Name] {
+	validatePool(p, "doks.systemPool", d.SystemPool, MinSystemPoolNodes(production))
+	if d.SystemPool.Size != ProdSystemPoolSize {
+		p.addf("doks.systemPool.size", d.SystemPool.Size, "%s, the size the cluster's default pool has (config.ProdSystemPoolSize): "+
+			"a new size replaces the whole DOKS cluster; put workloads on doks.nodePool, whose size may change, "+
+			"or follow docs/runbooks/resize-doks-pool.md, \"The system pool\"", ProdSystemPoolSize)
+	}
+	// Names at DigitalOcean: the system pool's own, each workload pool's
+	// CloudName; node names are built on them, so each is a DNS label.
+	seen := map[string]bool{d.SystemPool.Name: true}
+	workload := func(key string, pool NodePool, floor int) {
+		validatePool(p, key, pool, floor)
+		cloud := pool.CloudName()
+		switch {
+		case seen[pool.Name] || seen[cloud]:
 			p.add(key+".name", pool.Name, "a node pool name not used by another pool")
+		case dnsLabelRe.MatchString(pool.Name) && !dnsLabelRe.MatchString(cloud):
+			p.addf(key+".name", pool.Name, "a shorter name: the pool is named NAME-SIZE at DigitalOcean (%q), a DNS label of at most 63 characters", cloud)
 		}
-		seen[pool.Name] = true
+		seen[pool.Name], seen[cloud] = true, true
+	}
+	workload("doks.nodePool", d.NodePool, MinWorkloadPoolNodes(production))
+	for i, pool := range d.ExtraPools {
+		workload(fmt.Sprintf("doks.extraPools[%d]", i), pool, MinPoolNodes)
 	}
 }
 
@@ -326,11 +341,13 @@ func validateTalos(p *problems, t *Talos, n Network) {
 		}
 		validateLabels(p, key+".labels", node.Labels)
 	}
-	if controlPlanes == 0 {
-		p.addf("talos.nodes", len(t.Nodes), "at least one node with role controlplane")
-	} else if controlPlanes%2 == 0 {
-		p.addf("talos.nodes", fmt.Sprintf("%d control-plane nodes", controlPlanes), "an odd number of control-plane nodes (1, 3 or 5) so that etcd keeps quorum")
+	switch {
+	case controlPlanes < MinControlPlaneNodes:
+		p.addf("talos.nodes", fmt.Sprintf("%d control-plane nodes", controlPlanes), "at least %d nodes with role controlplane: an etcd of %d members survives the loss of one, fewer survive none", MinControlPlaneNodes, MinControlPlaneNodes)
+	case controlPlanes%2 == 0:
+		p.addf("talos.nodes", fmt.Sprintf("%d control-plane nodes", controlPlanes), "an odd number of control-plane nodes (%d, %d, ...) so that etcd keeps quorum", MinControlPlaneNodes, MinControlPlaneNodes+2)
 	}
+	validateDecommissioned(p, t, names)
 	if !names[t.WireguardNode] {
 		p.add("talos.wireguardNode", t.WireguardNode, "the name of one of talos.nodes: the node that carries the wg0 tunnel")
 	}

@@ -157,6 +157,9 @@ func (b *builder) addKeyNodes() {
 		case typeLB:
 			b.addNode(r, Node{ID: "cloudflare_lb_" + ident(r.Name), Kind: KindEdge, Class: "cloudflare", Label: "Cloudflare load balancer<br/>" + str(r, "name")})
 		case typeStackRef:
+			if readsItself(r) {
+				continue
+			}
 			b.addNode(r, Node{ID: "stack_" + ident(r.Name), Kind: KindStack, Label: "Stack " + str(r, "name")})
 		case storage.Type:
 			b.addNode(r, Node{ID: "storage_" + ident(r.Name), Kind: KindStorage, Label: "On-prem storage<br/>storage classes " + strings.Join(b.storageClasses(r), ", ")})
@@ -164,6 +167,13 @@ func (b *builder) addKeyNodes() {
 			b.addChartNodes(r)
 		}
 	}
+}
+
+// readsItself reports whether StackReference r names its own stack (which
+// reads its last outputs, stacks.SelfReference): no other stack.
+func readsItself(r *mockcloud.Resource) bool {
+	stack, _, _ := strings.Cut(strings.TrimPrefix(r.URN, "urn:pulumi:"), "::")
+	return strings.HasSuffix(str(r, "name"), "/"+stack)
 }
 
 func (b *builder) storageClasses(c *mockcloud.Resource) []string {

@@ -124,20 +124,25 @@ func TestDOKSNodesFromConfig(t *testing.T) {
 	sc := &stackConfig{}
 	sc.Network.VpcCidr, sc.Network.Region = netip.MustParsePrefix("10.100.0.0/16"), "nyc3"
 	sc.Doks.KubernetesMinor = "1.35"
-	sc.Doks.NodePool.Name, sc.Doks.NodePool.Size, sc.Doks.NodePool.MinNodes = "default", "s-4vcpu-8gb", 2
+	sc.Doks.SystemPool.Name, sc.Doks.SystemPool.Size, sc.Doks.SystemPool.MinNodes = "default", "s-2vcpu-4gb", 1
+	sc.Doks.NodePool.Name, sc.Doks.NodePool.Size, sc.Doks.NodePool.MinNodes = "workers", "s-4vcpu-8gb", 2
 	sc.Doks.NodePool.Labels = map[string]string{"workload": "general"}
 	nodes, err := doksNodes(sc)
 	require.NoError(t, err)
-	require.Len(t, nodes, 2)
-	assert.Equal(t, "4", nodes[0].CPU)
-	assert.Equal(t, "8Gi", nodes[0].Memory)
-	assert.NotEqual(t, nodes[0].InternalIP, nodes[1].InternalIP)
-	assert.True(t, netip.MustParsePrefix("10.100.0.0/16").Contains(netip.MustParseAddr(nodes[1].InternalIP)))
-	assert.Equal(t, "general", nodes[1].Labels["workload"])
+	require.Len(t, nodes, 3, "the system pool's node and the workload pool's two")
+	assert.Equal(t, "default", nodes[0].Pool)
+	assert.Equal(t, "2", nodes[0].CPU)
+	assert.Equal(t, "4", nodes[1].CPU)
+	assert.Equal(t, "8Gi", nodes[1].Memory)
+	assert.NotEqual(t, nodes[1].InternalIP, nodes[2].InternalIP)
+	assert.True(t, netip.MustParsePrefix("10.100.0.0/16").Contains(netip.MustParseAddr(nodes[2].InternalIP)))
+	assert.Equal(t, "general", nodes[2].Labels["workload"])
+	assert.Empty(t, nodes[0].Labels["workload"], "the system pool does not carry the workload pool's labels")
 
 	for name, broken := range map[string]func(*stackConfig){
-		"pool without a name": func(s *stackConfig) { s.Doks.NodePool.Name = "" },
-		"no VPC range":        func(s *stackConfig) { s.Network.VpcCidr = netip.Prefix{} },
+		"system pool without a name": func(s *stackConfig) { s.Doks.SystemPool.Name = "" },
+		"pool without a name":        func(s *stackConfig) { s.Doks.NodePool.Name = "" },
+		"no VPC range":               func(s *stackConfig) { s.Network.VpcCidr = netip.Prefix{} },
 	} {
 		c := *sc
 		broken(&c)

@@ -76,7 +76,8 @@ func readStackConfig(root, stack string) (*stackConfig, error) {
 // sizeRe reads vCPUs and memory from a Droplet size slug (s-4vcpu-8gb).
 var sizeRe = regexp.MustCompile(`(\d+)vcpu-(\d+)gb`)
 
-// doksNodes are the nodes of the DOKS node pools at their minimum size
+// doksNodes are the nodes of the DOKS node pools (the system pool, the
+// workload pool, the extra pools) at their minimum size
 // (the autoscaler starts there). Labels: the pool's own, plus the ones DOKS
 // and its cloud controller put on every node. The label set follows a real
 // DOKS node's (a `kubectl get nodes -o json` of DOKS 1.18 in a third-party
@@ -84,8 +85,8 @@ var sizeRe = regexp.MustCompile(`(\d+)vcpu-(\d+)gb`)
 // -version, node.kubernetes.io/instance-type, topology.kubernetes.io/region,
 // region); that newer DOKS versions set exactly these is unverified.
 func doksNodes(sc *stackConfig) ([]Node, error) {
-	if sc.Doks.NodePool.Name == "" {
-		return nil, fmt.Errorf("%s:doks.nodePool has no name", config.Project)
+	if sc.Doks.SystemPool.Name == "" || sc.Doks.NodePool.Name == "" {
+		return nil, fmt.Errorf("%s:doks.systemPool or doks.nodePool has no name", config.Project)
 	}
 	vpc := sc.Network.VpcCidr
 	if !vpc.IsValid() {
@@ -96,7 +97,7 @@ func doksNodes(sc *stackConfig) ([]Node, error) {
 		ip = ip.Next()
 	}
 	var out []Node
-	for p, pool := range append([]config.NodePool{sc.Doks.NodePool}, sc.Doks.ExtraPools...) {
+	for p, pool := range append([]config.NodePool{sc.Doks.SystemPool, sc.Doks.NodePool}, sc.Doks.ExtraPools...) {
 		count := max(pool.MinNodes, 1)
 		for i := range count {
 			name := fmt.Sprintf("%s-n%d", pool.Name, i+1)

@@ -57,9 +57,10 @@ type Alias struct {
 
 // Invoke is one function call the program made.
 type Invoke struct {
-	Token  string
-	Args   resource.PropertyMap
-	Result resource.PropertyMap // what the cloud answered; nil when it failed
+	Token    string
+	Provider string // provider URN, when one was passed explicitly
+	Args     resource.PropertyMap
+	Result   resource.PropertyMap // what the cloud answered; nil when it failed
 }
 
 // Cloud records resources and answers the program like the real providers.
@@ -200,7 +201,7 @@ func (c *Cloud) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 func (c *Cloud) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	out, err := simcloud.InvokeIn(args.Token, args.Args, c.find)
 	c.mu.Lock()
-	c.invokes = append(c.invokes, Invoke{Token: args.Token, Args: args.Args, Result: out})
+	c.invokes = append(c.invokes, Invoke{Token: args.Token, Provider: providerURN(args.Provider), Args: args.Args, Result: out})
 	c.mu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("mockcloud: %w", err)

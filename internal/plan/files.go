@@ -20,12 +20,15 @@ type Project struct {
 	Extra   map[string]any        `yaml:",inline"`
 }
 
-// ConfigDecl is one declared project config key.
+// ConfigDecl is one project config entry: a declared key of this project
+// (type, default), or a value for another namespace (Value), such as
+// pulumi:disable-default-providers.
 type ConfigDecl struct {
 	Type        string `yaml:"type"`
 	Description string `yaml:"description"`
 	Secret      bool   `yaml:"secret"`
 	Default     any    `yaml:"default"`
+	Value       any    `yaml:"value"`
 	Items       any    `yaml:"items"`
 }
 

@@ -91,6 +91,10 @@ const (
 	SourceOnpremPlan = "the offline plan of onprem after a first pass of prod (the bring-up order: prod, onprem, prod)"
 	// SourceFirstPass: the onprem stack exists but has no outputs yet.
 	SourceFirstPass = "none: first pass of prod, the onprem stack exists with no outputs yet"
+	// SourceNoPrevious: onprem reads its own last outputs (the nodes it
+	// applied, stacks.SelfReference); offline there are none, as on the
+	// stack's first up.
+	SourceNoPrevious = "none: the stack's own previous update is not known offline, as on its first up"
 )
 
 // Output is one awaited stack output.
@@ -141,6 +145,9 @@ func RunFunc(opts Options, program Program) (*Result, error) {
 	}
 
 	cloud := mockcloud.New(project.Name, opts.Stack)
+	// A stack that reads its own last outputs (stacks.SelfReference) finds
+	// none offline, as on its first up, unless they are given.
+	cloud.SetStackOutputs(selfStack(opts.Stack), map[string]any{})
 	for name, outs := range opts.StackOutputs {
 		cloud.SetStackOutputs(name, outs)
 	}
@@ -170,7 +177,7 @@ func RunFunc(opts Options, program Program) (*Result, error) {
 		// The cloud is returned with the error so that callers can see what
 		// was declared before the failure (nothing, for invalid config).
 		var refErr *prodref.Error
-		if errors.As(err, &refErr) && len(refs) == 1 && refs[0].Source == SourceProdPlan {
+		if errors.As(err, &refErr) && len(refs) > 0 && refs[0].Source == SourceProdPlan {
 			err = fmt.Errorf("%w\n(prod's outputs came from %s)", refErr, SourceProdPlan)
 		}
 		return res, err
@@ -228,10 +235,16 @@ func resolveConfig(project *Project, file string, opts Options) (map[string]stri
 	values := map[string]string{}
 	secret := map[string]bool{}
 	for key, decl := range project.Config {
-		if decl.Default == nil {
+		// The CLI gives a stack that does not set the key the project's
+		// value or default (pkg/workspace/config.go, mergeConfig).
+		v := decl.Default
+		if v == nil {
+			v = decl.Value
+		}
+		if v == nil {
 			continue
 		}
-		cv, err := toConfigValue(decl.Default)
+		cv, err := toConfigValue(v)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("default of %s in Pulumi.yaml: %w", key, err)
 		}
@@ -312,9 +325,13 @@ func referencedStacks(cloud *mockcloud.Cloud, dir string, cfg *config.Config, op
 	}
 	switch cfg.Kind {
 	case config.KindOnprem:
+		self := []StackRef{{Name: selfStack(opts.Stack), Source: SourceGiven}}
+		if _, given := opts.StackOutputs[self[0].Name]; !given {
+			self[0].Source = SourceNoPrevious
+		}
 		name := cfg.ProdStackRef
 		if _, given := opts.StackOutputs[name]; given {
-			return []StackRef{{Name: name, Source: SourceGiven}}, nil
+			return append([]StackRef{{Name: name, Source: SourceGiven}}, self...), nil
 		}
 		// onprem needs only what prod's first pass exports.
 		prod, err := Run(Options{Stack: cfg.PeerStack(), ProjectDir: dir, Preview: opts.Preview, FirstPass: true})
@@ -322,7 +339,7 @@ func referencedStacks(cloud *mockcloud.Cloud, dir string, cfg *config.Config, op
 			return nil, fmt.Errorf("the onprem stack reads prod's outputs (%s), so prod is planned first, and that failed: %w", prodref.BringUp, err)
 		}
 		cloud.SetStackOutputs(name, prod.StackOutputs())
-		return []StackRef{{Name: name, Source: SourceProdPlan}}, nil
+		return append([]StackRef{{Name: name, Source: SourceProdPlan}}, self...), nil
 	case config.KindDigitalOcean:
 		name := cfg.Edge.OnpremStackRef
 		if slices.Contains(opts.MissingStacks, name) {
@@ -346,6 +363,13 @@ func referencedStacks(cloud *mockcloud.Cloud, dir string, cfg *config.Config, op
 		return []StackRef{{Name: name, Source: SourceOnpremPlan}}, nil
 	}
 	return nil, nil
+}
+
+// selfStack is the fully qualified name of the planned stack, as
+// stacks.SelfReference builds it under the mocks (whose organization is the
+// SDK's default, "organization").
+func selfStack(stack string) string {
+	return "organization/" + config.Project + "/" + stack
 }
 
 // StackOutputs returns the run's stack outputs as another stack's
@@ -377,7 +401,9 @@ func missingKeys(project *Project, stack string, kind config.EnvKind, values map
 	var missing []string
 	for key, decl := range project.Config {
 		q := qualify(project.Name, key)
-		if _, ok := values[q]; ok || secure[q] || decl.Default != nil || reads[key] {
+		// Only this project's keys are required (another namespace's entry
+		// is a value, applied above).
+		if _, ok := values[q]; ok || secure[q] || decl.Default != nil || decl.Value != nil || reads[key] || !strings.HasPrefix(q, project.Name+":") {
 			continue
 		}
 		missing = append(missing, key)

@@ -53,13 +53,15 @@ func rulesFor(s Settings) []rule {
 }
 
 // productionRules are the guardrails whose floors protect production: an HA
-// control plane, a default pool of ProdMinPoolNodes and a database standby.
-// Outside production (Settings.Production false) the floors are the
-// config's own for a non-production environment (config.MinDefaultPoolNodes,
-// config.MinDatabaseNodes).
+// control plane, a system pool of ProdMinSystemPoolNodes, a workload pool of
+// ProdMinPoolNodes and a database standby. Outside production
+// (Settings.Production false) the floors are the config's own for a
+// non-production environment (config.MinSystemPoolNodes,
+// MinWorkloadPoolNodes, MinDatabaseNodes).
 func productionRules(s Settings) []rule {
 	dbFloor := float64(config.MinDatabaseNodes(s.Production))
-	defaultFloor := float64(config.MinDefaultPoolNodes(s.Production))
+	systemFloor := float64(config.MinSystemPoolNodes(s.Production))
+	workloadFloor := float64(config.MinWorkloadPoolNodes(s.Production))
 	return []rule{
 		{
 			name:        "database-ha",
@@ -81,13 +83,13 @@ func productionRules(s Settings) []rule {
 		},
 		{
 			name: "doks-autoscaling-bounds",
-			description: fmt.Sprintf("DOKS node pools autoscale from at least %d node to at most %d; a production default pool keeps at least %d (config.MinPoolNodes, MaxPoolNodes, ProdMinPoolNodes).",
-				config.MinPoolNodes, config.MaxPoolNodes, config.ProdMinPoolNodes),
+			description: fmt.Sprintf("DOKS node pools autoscale from at least %d node to at most %d; a production cluster's default (system) pool keeps at least %d (config.MinPoolNodes, MaxPoolNodes, ProdMinSystemPoolNodes).",
+				config.MinPoolNodes, config.MaxPoolNodes, config.ProdMinSystemPoolNodes),
 			resource: func(r policyx.AnalyzerResource, report func(string)) {
 				prefix, floor := "", float64(config.MinPoolNodes)
 				switch r.Type {
 				case tCluster:
-					prefix, floor = "nodePool.", defaultFloor
+					prefix, floor = "nodePool.", systemFloor
 				case tPool:
 				default:
 					return
@@ -101,6 +103,24 @@ func productionRules(s Settings) []rule {
 					report(fmt.Sprintf("%sminNodes is %v, below %v", prefix, minN, floor))
 				case maxN < minN || maxN > config.MaxPoolNodes:
 					report(fmt.Sprintf("%smaxNodes is %v: want %v to %d", prefix, maxN, minN, config.MaxPoolNodes))
+				}
+			},
+		},
+		{
+			name: "doks-workload-capacity",
+			description: fmt.Sprintf("A production DOKS cluster has a workload node pool that keeps at least %d nodes (config.ProdMinPoolNodes): the default pool is the small system pool.",
+				config.ProdMinPoolNodes),
+			stack: func(rs []policyx.AnalyzerResource, report func(string, string)) {
+				most := 0.0
+				for _, p := range ofType(rs, tPool) {
+					if n, ok := num(p, "minNodes"); ok && n > most {
+						most = n
+					}
+				}
+				for _, c := range ofType(rs, tCluster) {
+					if most < workloadFloor {
+						report(c.URN, fmt.Sprintf("no KubernetesNodePool keeps %v nodes (the largest minNodes is %v): workloads need their own pool", workloadFloor, most))
+					}
 				}
 			},
 		},

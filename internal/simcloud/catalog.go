@@ -17,6 +17,16 @@ type Kind struct {
 	// Replace lists the properties (dotted paths) whose change makes the real
 	// provider replace the object instead of updating it in place.
 	Replace []string
+	// AutoNamed is the input the real provider names by itself when the
+	// program leaves it out. A program that sets it gets delete-before-replace
+	// from the provider on a replacement, as the Terraform bridge decides
+	// (pulumi-terraform-bridge v3.135.0 pkg/tfbridge/provider.go:1275-1276,
+	// nameRequiresDeleteBeforeReplace in schema.go:193-245), unless its own
+	// deleteBeforeReplace option says otherwise. Modelled for the DOKS node
+	// pool; the bridge does the same for every DigitalOcean resource with a
+	// `name` input (pulumi-digitalocean v4.76.0 provider/resources.go:700,
+	// SetAutonaming), which this catalogue does not model yet.
+	AutoNamed string
 	// Sensitive lists the outputs the real provider's schema marks sensitive.
 	// The stand-in does not mark them secret: the program must, and the
 	// integration tests check that their values never reach state in plaintext.
@@ -40,12 +50,20 @@ var catalogue = map[string]Kind{
 	"digitalocean:index/firewall:Firewall":     {},
 	"digitalocean:index/reservedIpAssignment:ReservedIpAssignment": {
 		Required: []string{"dropletId", "ipAddress"}, Replace: []string{"dropletId", "ipAddress"}},
+	// ForceNew in terraform-provider-digitalocean v2.96.0 (the version
+	// pulumi-digitalocean v4.76.0 bridges): the cluster's region, vpc_uuid,
+	// cluster_subnet, service_subnet (resource_kubernetes_cluster.go:67-133)
+	// and its default pool's size, nested (kubernetes.go:25-30 in the
+	// node_pool block, resource_kubernetes_cluster.go:185-192); a version
+	// downgrade too (CustomizeDiff, :417-435), not modelled. A pool's name,
+	// counts, labels, tags and taints update in place.
 	"digitalocean:index/kubernetesCluster:KubernetesCluster": {
 		Required:  []string{"nodePool", "region", "version"},
-		Replace:   []string{"region", "vpcUuid", "clusterSubnet", "serviceSubnet"},
+		Replace:   []string{"region", "vpcUuid", "clusterSubnet", "serviceSubnet", "nodePool.size"},
 		Sensitive: []string{"kubeConfigs"}},
+	// size and cluster_id are ForceNew (kubernetes.go:25-30, :103-109).
 	"digitalocean:index/kubernetesNodePool:KubernetesNodePool": {
-		Required: []string{"clusterId", "size"}, Replace: []string{"clusterId", "size"}},
+		Required: []string{"clusterId", "size"}, Replace: []string{"clusterId", "size"}, AutoNamed: "name"},
 	"digitalocean:index/containerRegistry:ContainerRegistry": {
 		Required: []string{"subscriptionTierSlug"}, Replace: []string{"name", "region"}},
 	"digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials": {

@@ -219,7 +219,11 @@ func (p *Provider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumir
 		return nil, err
 	}
 	kind, _ := simcloud.Lookup(typeOf(req.GetType(), req.GetUrn()))
-	return diffResponse(kind.Changes(olds, news)), nil
+	resp := diffResponse(kind.Changes(olds, news))
+	if n, ok := news[resource.PropertyKey(kind.AutoNamed)]; ok && kind.AutoNamed != "" && !n.IsNull() {
+		resp.DeleteBeforeReplace = len(resp.GetReplaces()) > 0
+	}
+	return resp, nil
 }
 
 func diffResponse(changed, replace []string) *pulumirpc.DiffResponse {

@@ -17,15 +17,17 @@ import (
 
 // The runbooks issue 7 asks for, by file.
 var runbooks = []string{
-	"bring-up.md",           // from nothing: state bucket, credentials, secrets, stack order
-	"routine-change.md",     // PR, preview, approval, up
-	"do-outage.md",          // what fails over, what to check, fail-back
-	"velero-restore.md",     // restore a cluster from Velero
-	"database-pitr.md",      // point-in-time recovery of the database
-	"replace-talos-node.md", // replace a Talos node
-	"rotate-keys.md",        // WireGuard and Spaces keys
-	"state-lock.md",         // a stuck state lock
-	"upgrade-talos.md",      // issue 18: Talos node by node, then Kubernetes
+	"bring-up.md",                // from nothing: state bucket, credentials, secrets, stack order
+	"routine-change.md",          // PR, preview, approval, up
+	"do-outage.md",               // what fails over, what to check, fail-back
+	"velero-restore.md",          // restore a cluster from Velero
+	"database-pitr.md",           // point-in-time recovery of the database
+	"replace-talos-node.md",      // replace a Talos node
+	"rotate-keys.md",             // WireGuard and Spaces keys
+	"state-lock.md",              // a stuck state lock
+	"upgrade-talos.md",           // issue 18: Talos node by node, then Kubernetes
+	"decommission-talos-node.md", // issue 18: a node out of the cluster for good
+	"resize-doks-pool.md",        // issue 18: a workload pool's size without a new cluster
 }
 
 // Pulumi CLI commands (v3) the runbooks may use: top level, and the second

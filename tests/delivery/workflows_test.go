@@ -168,7 +168,8 @@ func TestPullRequestWorkflow(t *testing.T) {
 
 	runs := allRuns(w)
 	assert.Contains(t, runs, "bash .ci/run", "the README test command runs through .ci/run")
-	assert.Contains(t, readFile(t, ".ci/run"), "go test ./...")
+	assert.Equal(t, readmeTestCommand(t), lastCommand(t, readFile(t, ".ci/run")),
+		".ci/run ends with exactly the README's test command")
 	assert.Contains(t, runs, `go run ./cmd/plan --stack "$STACK"`)
 	require.Contains(t, w.Jobs, "offline-plan")
 	assert.Equal(t, []any{"prod", "onprem"}, w.Jobs["offline-plan"].Strategy.Matrix["stack"])
@@ -343,4 +344,24 @@ func TestProdJobsGetDoctlAndDropItsTokens(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 4, count, "prod's preview, up, convergence check and drift check")
+}
+
+// readmeTestCommand is the command in the README's "full test suite" block.
+func readmeTestCommand(t *testing.T) string {
+	t.Helper()
+	readme := readFile(t, "README.md")
+	_, rest, ok := strings.Cut(readme, "**The full test suite**")
+	require.True(t, ok, "README.md has no \"The full test suite\" item")
+	_, block, ok := strings.Cut(rest, "```sh\n")
+	require.True(t, ok, "the full test suite item has no sh block")
+	cmd, _, _ := strings.Cut(block, "\n")
+	return strings.TrimSpace(cmd)
+}
+
+// lastCommand is a script's last command line, without a leading "timed ".
+func lastCommand(t *testing.T, script string) string {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(script), "\n")
+	last := strings.TrimSpace(lines[len(lines)-1])
+	return strings.TrimPrefix(last, "timed ")
 }

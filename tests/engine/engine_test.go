@@ -5,9 +5,10 @@
 // secrets encryption in state, stack references between real stacks,
 // protection at destroy, idempotent re-runs and lock contention.
 //
-// TestMain builds what is missing (the CLI cold: several minutes; reused from
-// bin/ afterwards) before the test timeout starts. Nothing is skipped: a tool
-// that cannot be built fails the package.
+// TestMain builds what is missing (the CLI cold: several minutes, which count
+// toward go test's -timeout; reused from bin/ afterwards, and .ci/run builds it
+// in an earlier step). Nothing is skipped: a tool that cannot be built fails
+// the package.
 package engine
 
 import (
@@ -124,6 +125,7 @@ func TestEngine(t *testing.T) {
 		{"no plaintext secret in state", noPlaintextSecrets},
 		{"second preview, with the policy pack, shows no changes", idempotent},
 		{"a config change previews as update and replace", changeIsSeen},
+		{"a workload pool's new size replaces the pool, created first, not the cluster", poolResize},
 		{"concurrent up refused by the lock", lockContention},
 		{"destroy refused for protected resources", protectedDestroy},
 	}
@@ -273,6 +275,72 @@ func changeIsSeen(t *testing.T) {
 	assert.Equal(t, "update", ops["network-gateway-fw"], "the firewall opens the new port in place: %v", ops)
 	assert.Equal(t, "replace", ops["network-gateway"], "new cloud-init replaces the gateway Droplet: %v", ops)
 	assert.NotContains(t, ops, "data-pg", "the database is untouched")
+	// protectedDestroy's closing preview proves the revert left nothing to do.
+}
+
+// poolResize changes the Droplet size of the workload pool (doks.nodePool)
+// after the bring-up and previews prod under the real engine, with the
+// stand-in replacing where terraform-provider-digitalocean has ForceNew and
+// asking delete-before-replace for an explicitly named pool, as the bridge
+// does (internal/simcloud/catalog.go). The pool is replaced, the new one
+// created under a new DigitalOcean name before the old one is deleted; the
+// cluster, protected, is not replaced, and no other resource changes.
+func poolResize(t *testing.T) {
+	c := ctx(t)
+	const key, size = "doks.nodePool.size", "s-8vcpu-16gb"
+	restore, err := ws.ChangeConfig(c, config.StackProd, key, size)
+	require.NoError(t, err)
+	r, err := ws.Pulumi(c, nil, "preview", "--stack", config.StackProd, "--json", "--show-replacement-steps")
+	require.NoError(t, restore(), "the stack file is restored")
+	require.NoError(t, err, "the preview of a new pool size runs: %s", r.Stderr)
+
+	type state struct {
+		Inputs map[string]any `json:"inputs"`
+	}
+	var preview struct {
+		Steps []struct {
+			Op             string   `json:"op"`
+			URN            string   `json:"urn"`
+			ReplaceReasons []string `json:"replaceReasons"`
+			OldState       *state   `json:"oldState"`
+			NewState       *state   `json:"newState"`
+		} `json:"steps"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &preview))
+	const tCluster, tPool = "digitalocean:index/kubernetesCluster:KubernetesCluster", "digitalocean:index/kubernetesNodePool:KubernetesNodePool"
+	var poolOps, clusterOps, others []string
+	var oldName, newName any
+	for _, st := range preview.Steps {
+		switch {
+		// The type is the URN's last type, after "$" under a parent.
+		case strings.Contains(st.URN, tPool+"::"):
+			poolOps = append(poolOps, st.Op)
+			if st.OldState != nil && oldName == nil {
+				oldName = st.OldState.Inputs["name"]
+			}
+			if st.Op == "create-replacement" {
+				assert.Contains(t, st.ReplaceReasons, "size", "the size replaces the pool")
+				require.NotNil(t, st.NewState)
+				newName = st.NewState.Inputs["name"]
+				assert.Equal(t, size, st.NewState.Inputs["size"])
+			}
+		case strings.Contains(st.URN, tCluster+"::"):
+			clusterOps = append(clusterOps, st.Op)
+		// A read (the StackReference to onprem) changes nothing.
+		case st.Op != "same" && st.Op != "read" && !strings.HasSuffix(st.URN, "::pulumi:pulumi:Stack::hybrid-platform-prod"):
+			others = append(others, st.Op+" "+st.URN)
+		}
+	}
+	// Create-before-delete: create-replacement, the logical replace, and
+	// delete-replaced last; delete-before-replace would start with the delete.
+	assert.Equal(t, []string{"create-replacement", "replace", "delete-replaced"}, poolOps, "the pool's steps, in order")
+	require.NotNil(t, oldName, "the old pool's name is in the preview")
+	require.NotNil(t, newName, "the new pool's name is in the preview")
+	assert.NotEqual(t, oldName, newName, "the new pool exists beside the old one: their DigitalOcean names differ")
+	for _, op := range clusterOps {
+		assert.NotContains(t, []string{"replace", "create-replacement", "delete-replaced"}, op, "the cluster is not replaced")
+	}
+	assert.Empty(t, others, "nothing but the pool changes")
 	// protectedDestroy's closing preview proves the revert left nothing to do.
 }
 

@@ -185,6 +185,58 @@ func TestStandinDiff(t *testing.T) {
 	}
 }
 
+// The DOKS types replace where terraform-provider-digitalocean v2.96.0 has
+// ForceNew (internal/simcloud/catalog.go): a pool's size replaces the pool,
+// delete-before-replace as the bridge asks for an explicit name; the
+// cluster's default pool's size replaces the cluster; counts and labels do
+// neither.
+func TestStandinDiffDoksPools(t *testing.T) {
+	p, _ := provider(t, "digitalocean", map[string]any{"token": "x"})
+	const tCluster, tPool = "digitalocean:index/kubernetesCluster:KubernetesCluster", "digitalocean:index/kubernetesNodePool:KubernetesNodePool"
+	pool := map[string]any{"clusterId": "c1", "name": "workers-s-4vcpu-8gb", "size": "s-4vcpu-8gb", "minNodes": 3.0, "labels": map[string]any{"workload": "general"}}
+	cluster := map[string]any{"region": "nyc3", "version": "1.35.4-do.0", "nodePool": map[string]any{"name": "default", "size": "s-4vcpu-8gb", "minNodes": 2.0}}
+	with := func(base map[string]any, path string, v any) map[string]any {
+		out := map[string]any{}
+		for k, val := range base {
+			out[k] = val
+		}
+		if sub, key, nested := strings.Cut(path, "."); nested {
+			inner := map[string]any{}
+			for k, val := range base[sub].(map[string]any) {
+				inner[k] = val
+			}
+			inner[key] = v
+			out[sub] = inner
+		} else {
+			out[path] = v
+		}
+		return out
+	}
+	cases := []struct {
+		name     string
+		typ      string
+		old, new map[string]any
+		replaces []string
+		dbr      bool
+	}{
+		{"pool size", tPool, pool, with(with(pool, "size", "s-8vcpu-16gb"), "name", "workers-s-8vcpu-16gb"), []string{"size"}, true},
+		{"pool count", tPool, pool, with(pool, "minNodes", 4.0), nil, false},
+		{"pool labels", tPool, pool, with(pool, "labels", map[string]any{"workload": "batch"}), nil, false},
+		{"default pool size", tCluster, cluster, with(cluster, "nodePool.size", "s-8vcpu-16gb"), []string{"nodePool.size"}, false},
+		{"default pool count", tCluster, cluster, with(cluster, "nodePool.minNodes", 3.0), nil, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := p.Diff(context.Background(), &pulumirpc.DiffRequest{Id: "x", Urn: urn(tc.typ, "r"), Type: tc.typ,
+				OldInputs: props(t, tc.old), Olds: props(t, tc.old), News: props(t, tc.new)})
+			require.NoError(t, err)
+			assert.Equal(t, pulumirpc.DiffResponse_DIFF_SOME, resp.GetChanges())
+			assert.Equal(t, tc.replaces, resp.GetReplaces())
+			assert.Equal(t, tc.dbr, resp.GetDeleteBeforeReplace())
+		})
+	}
+}
+
 func TestStandinLifecycle(t *testing.T) {
 	ctx := context.Background()
 	p, dir := provider(t, "digitalocean", map[string]any{"token": "x"})

@@ -11,7 +11,8 @@
 // provider wiring is what connects.
 //
 // TestMain builds what is missing into bin/ (cold: the provider alone takes
-// many minutes) before the test timeout starts. Nothing is skipped.
+// many minutes; .ci/run builds it in an earlier step) and runs the bring-up.
+// Nothing is skipped.
 package kubelayer
 
 import (
@@ -66,9 +67,11 @@ func run(m *testing.M) int {
 		return 1
 	}
 	ws, cp = p.Workspace, p.Control
-	// The bring-up runs here, before the tests and so before go test's
-	// per-binary timeout (10 minutes by default) starts; it has its own
-	// deadline. Its output goes to a log file as it comes.
+	// The bring-up runs here, before the tests, under its own deadline. The
+	// testing package's -test.timeout alarm starts only in m.Run, but cmd/go
+	// kills the binary at its -timeout plus 1 minute counted from the start
+	// (10m + 1m by default), bring-up included: hence the README's
+	// `go test -timeout 30m`. Its output goes to a log file as it comes.
 	logPath := filepath.Join(dir, "bring-up.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {

@@ -1,8 +1,9 @@
 // Package localcluster_test starts the local Kubernetes control planes of
 // internal/localcluster once (TestMain) and proves what the engine tests
-// will rely on. TestMain builds the tools that are missing
-// (cold: many minutes) before the test timeout starts; a tool that cannot be
-// built fails the package, nothing is skipped.
+// will rely on. TestMain builds the tools that are missing (cold: many
+// minutes, which count toward go test's -timeout: .ci/run builds them in an
+// earlier step); a tool that cannot be built fails the package, nothing is
+// skipped.
 package localcluster_test
 
 import (
@@ -233,7 +234,7 @@ func ready(n apiNode) bool {
 
 func TestDOKSNodesAreThePoolsReady(t *testing.T) {
 	doks := stackFile(t, config.StackProd)[config.Project+":doks"].(map[string]any)
-	pools := []any{doks["nodePool"]}
+	pools := []any{doks["systemPool"], doks["nodePool"]}
 	if extra, ok := doks["extraPools"].([]any); ok {
 		pools = append(pools, extra...)
 	}

@@ -3,6 +3,7 @@ package stacks
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hybridcloud/platform/components/etcdbackup"
 	"github.com/hybridcloud/platform/components/platform"
 	"github.com/hybridcloud/platform/components/registry"
 	"github.com/hybridcloud/platform/components/storage"
@@ -76,6 +77,32 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
+	etcdRPO, err := cfg.Talos.EtcdBackup.RPO()
+	if err != nil {
+		return nil, err // validation has proved the schedule runs
+	}
+	etcd, err := etcdbackup.New(ctx, "etcd-backup", &etcdbackup.Args{
+		Namespace:   layer.Namespace(config.EtcdBackupNamespace),
+		ClusterName: cfg.Talos.ClusterName,
+		Prefix:      config.EtcdBackupPrefix(cfg.Stack),
+		Schedule:    cfg.Talos.EtcdBackup.Schedule,
+		// Velero's bucket and Spaces key: the snapshots sit beside its
+		// prefix in the same bucket.
+		Bucket:          args.BackupsBucket,
+		Region:          args.SpacesRegion,
+		Endpoint:        pulumi.String("https://" + prod.SpacesRegion + ".digitaloceanspaces.com"),
+		AccessKey:       args.Velero.AccessKey,
+		SecretKey:       args.Velero.SecretKey,
+		AgeRecipient:    cfg.Secrets.EtcdBackupAgeRecipient.Output(),
+		ControlPlaneIPs: config.Strings(cfg.Talos.ControlPlaneIPs()),
+		RPO:             etcdRPO,
+		After:           []pulumi.Resource{cluster.Cni},
+		// The PrometheusRule kind comes with the platform's monitoring.
+		AlertsAfter: []pulumi.Resource{layer},
+	}, pulumi.Provider(cluster.Provider))
+	if err != nil {
+		return nil, err
+	}
 	pull, err := registry.New(ctx, cfg.PullSecret.Name, &registry.Args{
 		Provider: cluster.Provider, SecretName: cfg.PullSecret.Name,
 		Namespaces: cfg.PullSecret.Namespaces, Namespace: layer.Namespace,
@@ -101,6 +128,7 @@ func Onprem(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		"storageClasses":     pulumi.StringMap{"default": disks.DefaultClass, "shared": disks.SharedClass},
 		"registryEndpoint":   pulumi.String(prod.RegistryEndpoint),
 		"registryPullSecret": pull.Name,
+		"etcdBackupLocation": etcd.Location,
 		// What cmd/talos-upgrade reads: the versions every node must run,
 		// and the active nodes in config order (the next run's
 		// checkNodeRemovals reads them back). The machine config names the

@@ -288,6 +288,19 @@ var badConfigs = []badConfig{
 	// secrets: the value is never echoed
 	{name: "wireguard key malformed", stack: "prod", secret: map[string]string{"wireguardGatewayPrivateKey": "not-base64!"}, wantKey: "wireguardGatewayPrivateKey", wantValue: "<redacted>"},
 	{name: "on-prem wireguard key wrong length", stack: "onprem", secret: map[string]string{"wireguardOnpremPrivateKey": "c2hvcnQ="}, wantKey: "wireguardOnpremPrivateKey", wantValue: "<redacted>"},
+	// etcd snapshots (talos.etcdBackup, etcdBackupAgeRecipient)
+	{name: "etcd schedule does not parse", stack: "onprem", key: "talos", mutate: field("etcdBackup.schedule", "hourly"),
+		wantKey: "talos.etcdBackup.schedule", wantValue: "hourly"},
+	{name: "etcd schedule with a time zone", stack: "onprem", key: "talos", mutate: field("etcdBackup.schedule", "CRON_TZ=Europe/Berlin 0 * * * *"),
+		wantKey: "talos.etcdBackup.schedule", wantValue: "CRON_TZ=Europe/Berlin 0 * * * *"},
+	{name: "etcd snapshots less often than the RPO", stack: "onprem", key: "talos", mutate: field("etcdBackup.schedule", "0 3 * * 1"),
+		wantKey: "talos.etcdBackup.schedule", wantValue: "0 3 * * 1", wantAllowed: "at least every 24h0m0s"},
+	{name: "etcd age key is the private key", stack: "onprem",
+		secret:  map[string]string{"etcdBackupAgeRecipient": "AGE-SECRET-KEY-184JMZMVQH3E6U0PSL869004Y3U2NYV7R30EU99CSEDNPH02YUVFSZW44VU"},
+		wantKey: "etcdBackupAgeRecipient", wantValue: "<redacted>", wantAllowed: "not the private key"},
+	{name: "etcd age key with a typo", stack: "onprem",
+		secret:  map[string]string{"etcdBackupAgeRecipient": "age1cy0su9fwf3gf9mw868g5yut09p6nytfmmnktexz2ya5uqg9vl9sss4euqn"},
+		wantKey: "etcdBackupAgeRecipient", wantValue: "<redacted>", wantAllowed: "bad checksum"},
 	{name: "secret stored in plaintext", stack: "prod", set: map[string]string{"grafanaAdminPassword": "0123456789abcdef0123456789abcdef"}, wantKey: "grafanaAdminPassword", wantValue: "<redacted>"},
 }
 

@@ -24,6 +24,11 @@ func TestPlanFigures(t *testing.T) {
 		}
 		return map[string]string{"platform": toJSON(t, p)}
 	}
+	withEtcdSchedule := func(cron string) map[string]string {
+		talos := stackObject(t, "onprem", "talos")
+		talos["etcdBackup"] = map[string]any{"schedule": cron}
+		return map[string]string{"talos": toJSON(t, talos)}
+	}
 	withDoks := func(minNodes, maxNodes int) map[string]string {
 		d := stackObject(t, "prod", "doks")
 		pool := d["nodePool"].(map[string]any)
@@ -58,6 +63,18 @@ func TestPlanFigures(t *testing.T) {
 				{Cluster: "DOKS hybrid-prod-doks", Pool: "default", Size: "s-4vcpu-8gb", Min: 2, Max: 3},
 				{Cluster: "DOKS pool of doks", Pool: "workers-s-4vcpu-8gb", Size: "s-4vcpu-8gb", Min: 3, Max: 6},
 			}, f.Nodes, "the system pool, then the workload pool")
+			assert.Nil(t, f.EtcdRPO, "prod runs no etcd of its own (DOKS)")
+		}},
+		{"onprem as configured: hourly etcd snapshots", "onprem", nil, func(t *testing.T, f plan.Figures) {
+			require.NotNil(t, f.EtcdRPO)
+			assert.Equal(t, int64(3600), f.EtcdRPO.Seconds)
+			assert.Equal(t, int64(24*3600), f.EtcdRPO.ObjectiveSeconds)
+			require.NotNil(t, f.ClusterStateRPO, "beside Velero's")
+		}},
+		{"etcd RPO follows the schedule: office hours", "onprem", withEtcdSchedule("0 9-17 * * *"), func(t *testing.T, f plan.Figures) {
+			require.NotNil(t, f.EtcdRPO)
+			// 17:00 to 09:00 the next day, not the hourly spacing
+			assert.Equal(t, int64(16*3600), f.EtcdRPO.Seconds)
 		}},
 		{"daily schedule: 24 h RPO", "prod", withSchedule("prod", "0 3 * * *"), func(t *testing.T, f plan.Figures) {
 			assert.Equal(t, int64(24*3600), f.ClusterStateRPO.Seconds)
@@ -110,6 +127,8 @@ func TestPlanPrintsFigures(t *testing.T) {
 	for _, k := range []string{"failover", "clusterStateRpo", "databaseRpo", "nodes", "resourcesPerComponent", "resourcesOutsideComponents"} {
 		assert.Contains(t, figures, k)
 	}
+	doc, _ = planJSON(t, "--stack", "onprem")
+	assert.Contains(t, doc["figures"], "etcdRpo", "onprem's JSON plan shows the etcd RPO")
 }
 
 // Every type both stacks declare has an assumed create duration, so the

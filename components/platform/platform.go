@@ -252,7 +252,7 @@ func platformNamespaces(kind string) []baseline.NamespaceSpec {
 		velero = baseline.NamespaceSpec{Name: nsVelero, PodSecurity: baseline.LevelPrivileged,
 			Reason: "the node agent mounts /var/lib/kubelet/pods (hostPath) to back up local volumes"}
 	}
-	return []baseline.NamespaceSpec{
+	specs := []baseline.NamespaceSpec{
 		{Name: nsArgoCD, PodSecurity: baseline.LevelBaseline,
 			Reason: "not every argo-cd component (redis secret init Job) is verified against restricted yet"},
 		{Name: nsIngress, PodSecurity: baseline.LevelRestricted},
@@ -260,6 +260,12 @@ func platformNamespaces(kind string) []baseline.NamespaceSpec {
 			Reason: "node-exporter uses hostNetwork, hostPID and hostPath; Alloy reads /var/log/pods; ICMP probes need NET_RAW"},
 		velero,
 	}
+	if kind == config.ClusterTalos {
+		// The etcd snapshot CronJob, which the onprem stack declares
+		// (components/etcdbackup); its pod meets restricted.
+		specs = append(specs, baseline.NamespaceSpec{Name: config.EtcdBackupNamespace, PodSecurity: baseline.LevelRestricted})
+	}
+	return specs
 }
 
 // child are the options of each of the five parts: parented here, through

@@ -96,6 +96,15 @@ func ciliumValues(a *Args) pulumi.Map {
 		// NetworkPolicy is enforced; "default" mode allows traffic to pods
 		// that no policy selects, as Kubernetes specifies.
 		"policyEnforcementMode": pulumi.String("default"),
+		// CIDR rules select node addresses too, as a Kubernetes
+		// NetworkPolicy ipBlock does elsewhere: without it Cilium gives
+		// nodes the host/remote-node identities, which no ipBlock matches,
+		// and the etcd snapshot job's allow to the Talos API on the
+		// control-plane addresses (components/etcdbackup) would match
+		// nothing. Checked: cilium 1.18.12 chart values.yaml:2340-2342
+		// ("a list of entities that may be selected by CIDR selector. The
+		// possible value is "nodes""), templates/cilium-configmap.yaml:212.
+		"policyCIDRMatchMode": pulumi.ToStringArray([]string{"nodes"}),
 		// The ingress address: LB-IPAM assigns it, L2 announcements answer
 		// ARP for it on these devices. (cilium 1.18's values and templates
 		// have no externalIPs key: kube-proxy replacement covers it.)

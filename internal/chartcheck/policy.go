@@ -1,5 +1,7 @@
 package chartcheck
 
+import "github.com/hybridcloud/platform/internal/config"
+
 // freeForm lists, per chart, the values that are the user's own data; each
 // entry says why nothing below it is a chart setting.
 //
@@ -36,7 +38,11 @@ var freeForm = map[string][]FreeForm{
 
 // runtimeObjects are objects that a controller creates once the release is
 // up, so that no manifest holds them.
-var runtimeObjects = []RuntimeObject{}
+var runtimeObjects = []RuntimeObject{
+	{Kind: "Secret", Namespace: config.EtcdBackupNamespace, Name: "talos-backup",
+		Reason: "Talos writes the talosconfig Secret of the talos.dev ServiceAccount talos-backup (components/etcdbackup), under the ServiceAccount's name " +
+			"(siderolabs/talos v1.12.11 internal/app/machined/pkg/controllers/kubeaccess/serviceaccount/crd_controller.go:598-615)"},
+}
 
 // DefaultPolicy is what the render test (tests/charts) and cmd/charts
 // exempt.

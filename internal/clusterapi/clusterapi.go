@@ -29,6 +29,8 @@ const (
 		"snapshot.storage.k8s.io/v1). Scope checked in github.com/kubernetes-csi/external-snapshotter/client/v8@v8.7.0 config/crd"
 	doksCilium = "DOKS's managed Cilium CNI (DigitalOcean docs: How to Use Gateway API ... \"a managed Gateway API implementation using Cilium\"). " +
 		"Scope checked in the CRD files of github.com/cilium/cilium@v1.20.2 pkg/k8s/apis/cilium.io/client/crds (the nearest version the module proxy serves; the DOKS Cilium version is not published here)"
+	talosMachined = "Talos' machined, which registers serviceaccounts.talos.dev (Namespaced) on a cluster whose control-plane machine config enables kubernetesTalosAPIAccess " +
+		"(siderolabs/talos v1.12.11 internal/app/machined/pkg/controllers/k8s/internal/k8stemplates/crds.go, TalosServiceAccountCRDTemplate)"
 	talosCilium = "the cilium operator of the stack's cilium release, which registers its CRDs when it starts (cilium chart 1.18.12 lists them in its artifacthub.io/crds annotation, with these versions). " +
 		"Scope checked in github.com/cilium/cilium@v1.20.2 pkg/k8s/apis/cilium.io/client/crds (v1.18.12 is not served by the module proxy)"
 )
@@ -60,6 +62,7 @@ func For(clusterKind string) []API {
 			out = append(out, c)
 		}
 	case config.ClusterTalos:
+		out = append(out, API{APIVersion: "talos.dev/v1alpha1", Kind: "ServiceAccount", Namespaced: true, Source: talosMachined})
 		for _, c := range cilium {
 			c.Source, c.Release = talosCilium, CiliumRelease
 			out = append(out, c)

@@ -21,6 +21,7 @@ const (
 	KindPassword                         // password, 16 characters or more
 	KindTLSCertificate                   // PEM X.509 certificate
 	KindTLSPrivateKey                    // PEM private key (PKCS#1, PKCS#8 or SEC 1)
+	KindAgeRecipient                     // age X25519 public key (age1...)
 )
 
 // SecretSpec declares one secret config key.
@@ -46,6 +47,10 @@ var SecretSpecs = []SecretSpec{
 		Help: "the Cloudflare Origin CA certificate (PEM) issued once for originTlsPrivateKey: pulumi config set --secret originTlsCertificate < origin.pem"},
 	{Key: "originTlsPrivateKey", Kind: KindTLSPrivateKey, Kinds: Kinds,
 		Help: "the origin private key (PEM) the certificate was issued for: pulumi config set --secret originTlsPrivateKey < origin.key"},
+	// A public key, kept as a secret all the same: whoever can change it
+	// redirects every future etcd snapshot to a key they hold.
+	{Key: "etcdBackupAgeRecipient", Kind: KindAgeRecipient, Stacks: []string{StackOnprem},
+		Help: "the age public key the etcd snapshots are encrypted to: age-keygen -o etcd-backup.key, then the age1... line it prints; the key file stays offline"},
 }
 
 // SecretSpecsFor returns the secret keys the stacks of a kind read.
@@ -75,6 +80,8 @@ func (s SecretSpec) StandIn() string {
 	case KindTLSPrivateKey:
 		_, key := standInTLSPair()
 		return key
+	case KindAgeRecipient:
+		return bech32Encode(ageRecipientHRP, sum[:])
 	default:
 		return "standin-" + base64.RawURLEncoding.EncodeToString(sum[:])
 	}
@@ -102,6 +109,8 @@ func (s SecretSpec) check(v string) string {
 		if _, err := parsePrivateKeyPEM(v); err != nil {
 			return "a PEM private key: " + err.Error()
 		}
+	case KindAgeRecipient:
+		return ageRecipientProblem(v)
 	}
 	return ""
 }
@@ -140,6 +149,7 @@ type Secrets struct {
 	ArgoCDRedisPassword        Secret
 	OriginTLSCertificate       Secret
 	OriginTLSPrivateKey        Secret
+	EtcdBackupAgeRecipient     Secret
 }
 
 func (s *Secrets) set(key, value string) {
@@ -157,5 +167,7 @@ func (s *Secrets) set(key, value string) {
 		s.OriginTLSCertificate = sec
 	case "originTlsPrivateKey":
 		s.OriginTLSPrivateKey = sec
+	case "etcdBackupAgeRecipient":
+		s.EtcdBackupAgeRecipient = sec
 	}
 }

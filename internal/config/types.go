@@ -228,6 +228,8 @@ type Talos struct {
 	// the removal of a node that the stack last applied is refused unless
 	// it is listed here (CheckRemovals).
 	Decommissioned []string `json:"decommissioned"`
+	// EtcdBackup schedules the etcd snapshots (etcdbackup.go).
+	EtcdBackup EtcdBackup `json:"etcdBackup"`
 }
 
 // TalosNode is one machine of the Talos cluster.

@@ -31,6 +31,7 @@ func validate(c *Config) problems {
 		}
 	case KindOnprem:
 		validateTalos(&p, &c.Talos, c.Network)
+		validateEtcdBackup(&p, c.Talos.EtcdBackup)
 		validateStorage(&p, &c.Storage)
 		validatePullSecret(&p, &c.PullSecret, c.Platform.Apps)
 		if !stackRefRe.MatchString(c.ProdStackRef) {

@@ -326,6 +326,11 @@ func (c *Cluster) installCRDs(ctx context.Context) error {
 		}
 		crds = append(append(crds, snap...), routeCRD())
 	}
+	if c.Kind == config.ClusterTalos {
+		// Talos registers its ServiceAccount kind itself (the etcd
+		// snapshot job's); see talosServiceAccountCRD.
+		crds = append(crds, talosServiceAccountCRD())
+	}
 	const path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 	var names []string
 	for _, crd := range crds {

@@ -109,6 +109,50 @@ func routeCRD() []byte {
 	return b
 }
 
+// talosServiceAccountCRD is Talos' own ServiceAccount (talos.dev/v1alpha1),
+// which machined registers on a cluster whose control-plane machine config
+// enables kubernetesTalosAPIAccess; the etcd snapshot job declares one.
+// Talos builds the definition in Go, in a module the proxy does not serve
+// (siderolabs/talos itself; only pkg/machinery is served), so this is a
+// copy: names, scope and schema as in siderolabs/talos v1.12.11
+// internal/app/machined/pkg/controllers/k8s/internal/k8stemplates/crds.go
+// (TalosServiceAccountCRDTemplate: Namespaced, shortName tsa, spec.roles a
+// list of strings, status.failureReason a string) with the constants of
+// machinery v1.12.5 constants/constants.go:1151-1167. Simulated: no Talos
+// controller answers it here, so no talosconfig Secret appears.
+func talosServiceAccountCRD() []byte {
+	str := map[string]any{"type": "string"}
+	crd := map[string]any{
+		"apiVersion": "apiextensions.k8s.io/v1",
+		"kind":       "CustomResourceDefinition",
+		"metadata": map[string]any{
+			"name":        "serviceaccounts.talos.dev",
+			"annotations": map[string]string{"hybrid-platform/simulated": "copy of Talos v1.12.11's definition, written by internal/localcluster"},
+		},
+		"spec": map[string]any{
+			"group":      "talos.dev",
+			"scope":      "Namespaced",
+			"conversion": map[string]any{"strategy": "None"},
+			"names": map[string]any{"kind": "ServiceAccount", "listKind": "ServiceAccountList", "plural": "serviceaccounts",
+				"singular": "serviceaccount", "shortNames": []string{"tsa"}},
+			"versions": []any{map[string]any{
+				"name": "v1alpha1", "served": true, "storage": true,
+				"schema": map[string]any{"openAPIV3Schema": map[string]any{
+					"type": "object",
+					"properties": map[string]any{
+						"spec": map[string]any{"type": "object", "properties": map[string]any{
+							"roles": map[string]any{"type": "array", "items": str},
+						}},
+						"status": map[string]any{"type": "object", "properties": map[string]any{"failureReason": str}},
+					},
+				}},
+			}},
+		},
+	}
+	b, _ := json.Marshal(crd)
+	return b
+}
+
 // readCRDs reads CRD YAML files (one or more documents each) as JSON.
 func readCRDs(files []string) ([][]byte, error) {
 	if len(files) == 0 {

@@ -22,6 +22,9 @@ type Figures struct {
 	Failover *FailoverFigure `json:"failover,omitempty"`
 	// ClusterStateRPO is the longest gap between backups of every namespace.
 	ClusterStateRPO *ScheduleRPO `json:"clusterStateRpo,omitempty"`
+	// EtcdRPO is the longest gap between etcd snapshots of the Talos
+	// cluster (onprem only): what a restore of a lost control plane loses.
+	EtcdRPO *ScheduleRPO `json:"etcdRpo,omitempty"`
 	// DatabaseRPO is the managed PostgreSQL recovery point (prod only).
 	DatabaseRPO *DatabaseRPO `json:"databaseRpo,omitempty"`
 	// Nodes are the node bounds of each pool or role.
@@ -97,6 +100,9 @@ func (r *Result) Figures() Figures {
 	}
 	if r.Config != nil {
 		f.ClusterStateRPO = clusterStateRPO(r.Config.Platform.Backup.Schedules)
+		if r.Config.Stack == config.StackOnprem {
+			f.EtcdRPO = etcdRPO(r.Config.Talos.EtcdBackup)
+		}
 	}
 	if d, err := LoadDurations(); err == nil {
 		f.LongestChain = LongestChain(r.Stack, all, d)
@@ -154,6 +160,17 @@ func clusterStateRPO(schedules []config.BackupSchedule) *ScheduleRPO {
 	return best
 }
 
+// etcdRPO is the etcd snapshot schedule's longest gap, as config derives
+// it (config.EtcdBackup.RPO).
+func etcdRPO(b config.EtcdBackup) *ScheduleRPO {
+	gap, err := b.RPO()
+	if err != nil {
+		return nil
+	}
+	return &ScheduleRPO{Seconds: int64(gap.Seconds()), Duration: gap.String(), Schedule: "talos.etcdBackup", Cron: b.Schedule,
+		ObjectiveSeconds: int64(config.ClusterStateRPO.Seconds())}
+}
+
 func poolBound(cluster string, pool map[string]any) NodeBound {
 	b := NodeBound{Cluster: cluster, Pool: text(pool, "name"), Size: text(pool, "size")}
 	b.Min, _ = number(pool["minNodes"])
@@ -193,6 +210,10 @@ func (r *Result) writeFigures(w io.Writer) {
 	if s := f.ClusterStateRPO; s != nil {
 		fmt.Fprintf(w, "  RPO cluster state: %s (Velero schedule %s %q, every namespace; objective %s)\n",
 			s.Duration, s.Schedule, s.Cron, time.Duration(s.ObjectiveSeconds)*time.Second)
+	}
+	if s := f.EtcdRPO; s != nil {
+		fmt.Fprintf(w, "  RPO etcd (Talos control plane): %s (talos-backup CronJob %q, UTC; objective %s)\n",
+			s.Duration, s.Cron, time.Duration(s.ObjectiveSeconds)*time.Second)
 	}
 	if d := f.DatabaseRPO; d != nil {
 		fmt.Fprintf(w, "  RPO database: %s (managed %s %s, %d nodes)\n", d.Summary, d.Engine, d.Version, d.Nodes)

@@ -116,6 +116,17 @@ const KubeletServingCertApprover = "https://raw.githubusercontent.com/alex1989hu
 // above (a published chart version is immutable); they are overridden here
 // only where the program must choose.
 var (
+	// TalosBackup takes the Talos cluster's etcd snapshots
+	// (components/etcdbackup). Checked in siderolabs/talos-backup: tag
+	// v0.1.0-beta.3 (2025-02-10, commit 11ca8c5, the newest tag; CHANGELOG.md
+	// release notes), and its CI pushes ghcr.io/siderolabs/talos-backup with
+	// the git tag as image tag on every v* tag
+	// (.github/workflows/ci.yaml:9-15 and :95-101, Makefile:8-19 at the
+	// tag). ghcr.io itself is not reachable here (unverified). Its S3 client
+	// is aws-sdk-go-v2 service/s3 v1.76.0 (go.mod): see the checksum note in
+	// components/etcdbackup. Later commits on main (minio client, zstd) are
+	// in no tag yet.
+	TalosBackup = Image{Repository: "ghcr.io/siderolabs/talos-backup", Tag: "v0.1.0-beta.3"}
 	// VeleroPluginForAWS is the S3 object-store plugin (talks to Spaces).
 	// Checked: tag v1.14.2 exists (the Go module proxy serves
 	// github.com/vmware-tanzu/velero-plugin-for-aws@v1.14.2), and its README's

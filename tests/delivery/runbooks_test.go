@@ -28,6 +28,7 @@ var runbooks = []string{
 	"upgrade-talos.md",           // issue 18: Talos node by node, then Kubernetes
 	"decommission-talos-node.md", // issue 18: a node out of the cluster for good
 	"resize-doks-pool.md",        // issue 18: a workload pool's size without a new cluster
+	"restore-talos-etcd.md",      // issue 18: a lost control plane from an etcd snapshot
 }
 
 // Pulumi CLI commands (v3) the runbooks may use: top level, and the second
@@ -218,4 +219,80 @@ func TestDocumentWorkflowsExist(t *testing.T) {
 			assert.NoError(t, err, "%s names %s", f, m[1])
 		}
 	}
+}
+
+// ageCommands are the flags of filippo.io/age v1.2.1's two commands:
+// cmd/age/age.go:119-136 and cmd/age-keygen/keygen.go:65-68.
+var ageCommands = map[string][]string{
+	"age": {"version", "d", "decrypt", "e", "encrypt", "p", "passphrase", "o", "output", "a", "armor",
+		"r", "recipient", "R", "recipients-file", "i", "identity", "j"},
+	"age-keygen": {"version", "y", "o", "output"},
+}
+
+// commandWords splits the shell line at each use of tool and returns the
+// words that follow it, up to a pipe, list operator, redirection or
+// command substitution's end; a <placeholder> is one word.
+func commandWords(line, tool string) [][]string {
+	line = placeholder.ReplaceAllString(line, "X")
+	use := regexp.MustCompile(`(?:^|[\s;(|&])` + regexp.QuoteMeta(tool) + `\s+([^|;&>)#]*)`)
+	var out [][]string
+	for _, m := range use.FindAllStringSubmatch(line, -1) {
+		out = append(out, strings.Fields(m[1]))
+	}
+	return out
+}
+
+// flagName is the name of a -x or --xyz[=value] word, or "" (age's flags
+// are single-dash).
+func flagName(w string) string {
+	if !strings.HasPrefix(w, "-") || w == "-" {
+		return ""
+	}
+	name, _, _ := strings.Cut(strings.TrimLeft(w, "-"), "=")
+	return name
+}
+
+// Every age and age-keygen command in a shell block uses flags the pinned
+// age release has.
+func TestRunbookAgeCommandsExist(t *testing.T) {
+	seen := map[string]bool{}
+	for _, f := range docFiles(t) {
+		for _, line := range shellLines(readFile(t, f)) {
+			for tool, flags := range ageCommands {
+				for _, words := range commandWords(line, tool) {
+					seen[tool] = true
+					for _, w := range words {
+						if name := flagName(w); name != "" {
+							assert.Contains(t, flags, name, "%s: %s has no flag -%s:\n%s", f, tool, name, line)
+						}
+					}
+				}
+			}
+		}
+	}
+	assert.True(t, seen["age"], "the etcd restore decrypts with age")
+	assert.True(t, seen["age-keygen"], "the bring-up makes the etcd backup key with age-keygen")
+}
+
+// The etcd restore decrypts with age and bootstraps from the decrypted
+// file, not from the encrypted download.
+func TestEtcdRestoreRunbookChain(t *testing.T) {
+	var decrypted, recovered string
+	for _, line := range shellLines(readFile(t, "docs/runbooks/restore-talos-etcd.md")) {
+		for _, words := range commandWords(line, "age") {
+			if slices.Contains(words, "-d") {
+				for i, w := range words {
+					if w == "-o" && i+1 < len(words) {
+						decrypted = words[i+1]
+					}
+				}
+			}
+		}
+		if _, v, ok := strings.Cut(line, "--recover-from="); ok {
+			recovered = strings.Fields(v)[0]
+		}
+	}
+	require.NotEmpty(t, decrypted, "age -d ... -o <file>")
+	require.NotEmpty(t, recovered, "talosctl bootstrap --recover-from=<file>")
+	assert.Equal(t, "./"+strings.TrimPrefix(decrypted, "./"), "./"+strings.TrimPrefix(recovered, "./"))
 }

@@ -35,6 +35,8 @@ var talosctlCommands = map[string][]string{
 	"version": {"short", "client", "insecure", "i", "json"},
 	"dmesg":   {"follow", "f", "tail"},
 	"logs":    {"kubernetes", "k", "follow", "f"},
+	// service.go:24 (service [<id> [start|stop|restart|status]]): no flags
+	"service": nil,
 }
 
 // talosctlGlobal are the persistent flags (root.go:59-77 at v1.12.11), each

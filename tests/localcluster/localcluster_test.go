@@ -490,11 +490,23 @@ func TestProvidedCRDsAreServed(t *testing.T) {
 			"apiVersion": "cilium.io/v2", "kind": "CiliumLoadBalancerIPPool", "metadata": map[string]any{"name": "bad-blocks"},
 			"spec": map[string]any{"blocks": "192.168.10.0/24"}}, false},
 		{config.ClusterTalos, "/apis/cilium.io/v2/ciliumnetworkpolicies", nil, true}, // served (a list)
+		{config.ClusterTalos, "/apis/talos.dev/v1alpha1/namespaces/default/serviceaccounts", map[string]any{
+			"apiVersion": "talos.dev/v1alpha1", "kind": "ServiceAccount", "metadata": map[string]any{"name": "talos-backup"},
+			"spec": map[string]any{"roles": []string{"os:etcd:backup"}}}, true},
+		{config.ClusterTalos, "/apis/talos.dev/v1alpha1/namespaces/default/serviceaccounts", map[string]any{
+			"apiVersion": "talos.dev/v1alpha1", "kind": "ServiceAccount", "metadata": map[string]any{"name": "roles-not-a-list"},
+			"spec": map[string]any{"roles": "os:etcd:backup"}}, false},
+		{config.ClusterDOKS, "/apis/talos.dev/v1alpha1/namespaces/default/serviceaccounts", nil, false}, // Talos only
 	}
 	for _, tt := range cases {
 		c := cp.Clusters[tt.kind]
 		if tt.obj == nil {
-			assert.NoError(t, c.Client.Get(ctx(t), tt.path, nil), tt.path)
+			err := c.Client.Get(ctx(t), tt.path, nil)
+			if tt.ok {
+				assert.NoError(t, err, tt.path)
+			} else {
+				assert.True(t, localcluster.IsStatus(err, http.StatusNotFound), "%s %s must not be served: %v", tt.kind, tt.path, err)
+			}
 			continue
 		}
 		name := tt.obj["metadata"].(map[string]any)["name"]

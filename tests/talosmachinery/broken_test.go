@@ -64,6 +64,17 @@ var brokenPatches = []struct {
 	{name: "JSON6902 patch", node: "worker-2",
 		edit:    extra(func(*stack) string { return `[{"op": "add", "path": "/machine/nodeLabels/x", "value": "y"}]` }),
 		wantErr: "JSON6902 patches are not supported for multi-document machine configuration"},
+	{name: "an etcd backup role that does not exist", node: "cp-1",
+		edit:    replace("- os:etcd:backup", "- os:etcd:backups"),
+		wantErr: `invalid role "os:etcd:backups" in allowed roles for Kubernetes Talos API Access`},
+	{name: "a misspelt Talos API access key", node: "cp-2",
+		edit:    replace("allowedKubernetesNamespaces:", "allowedNamespaces:"),
+		wantErr: "unknown keys found during decoding:\nmachine:\n    features:\n        kubernetesTalosAPIAccess:\n            allowedNamespaces:"},
+	{name: "Talos API access on a worker", node: "worker-1",
+		edit: extra(func(*stack) string {
+			return "machine:\n  features:\n    kubernetesTalosAPIAccess:\n      enabled: true\n      allowedRoles: [os:etcd:backup]\n      allowedKubernetesNamespaces: [etcd-backup]\n"
+		}),
+		wantErr: "feature Kubernetes Talos API Access can only be enabled on control plane machines"},
 	// Only a warning to Talos: strict validation makes it fail.
 	{name: "deprecated install extensions", node: "cp-3",
 		edit: extra(func(*stack) string {

@@ -54,6 +54,19 @@ func TestEveryNodeMachineConfigPassesTalos(t *testing.T) {
 					assert.Positive(t, wg.Peers()[0].PersistentKeepaliveInterval())
 				}
 			}
+			// The etcd snapshot job's access to the Talos API: the backup
+			// role only (talos-backup's README asks for exactly
+			// os:etcd:backup), from the job's namespace only, and only on
+			// control-plane nodes, which Talos requires (a worker with
+			// the feature fails validation: brokenPatches).
+			access := p.Machine().Features().KubernetesTalosAPIAccess()
+			if n.Role == config.RoleControlPlane {
+				assert.True(t, access.Enabled(), "Talos API access from Kubernetes on %s", n.Name)
+				assert.Equal(t, []string{"os:etcd:backup"}, access.AllowedRoles())
+				assert.Equal(t, []string{config.EtcdBackupNamespace}, access.AllowedKubernetesNamespaces())
+			} else {
+				assert.False(t, access.Enabled(), "no Talos API access from Kubernetes on a worker")
+			}
 			assert.True(t, devices[n.Interface], "the node's LAN link")
 			assert.Equal(t, n.Name == tc.WireguardNode, devices["wg0"], "wg0 only on the WireGuard node %s", tc.WireguardNode)
 		})

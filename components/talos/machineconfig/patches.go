@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/siderolabs/talos/pkg/machinery/role"
 	"gopkg.in/yaml.v3"
 
 	"github.com/hybridcloud/platform/internal/config"
@@ -102,7 +103,20 @@ type hostnameConfig struct {
 }
 
 type features struct {
-	KubePrism *kubePrism `yaml:"kubePrism,omitempty"`
+	KubePrism                *kubePrism      `yaml:"kubePrism,omitempty"`
+	KubernetesTalosAPIAccess *talosAPIAccess `yaml:"kubernetesTalosAPIAccess,omitempty"`
+}
+
+// talosAPIAccess is machine.features.kubernetesTalosAPIAccess: pods in the
+// allowed namespaces may ask, through a talos.dev ServiceAccount, for a
+// Talos client certificate with the allowed roles. Checked: machinery
+// v1.12.5 config/types/v1alpha1/v1alpha1_types.go:2263-2274 (the yaml
+// keys), and v1alpha1_validation.go:332-341 (control-plane nodes only,
+// roles from role.All).
+type talosAPIAccess struct {
+	Enabled                     bool     `yaml:"enabled"`
+	AllowedRoles                []string `yaml:"allowedRoles"`
+	AllowedKubernetesNamespaces []string `yaml:"allowedKubernetesNamespaces"`
 }
 
 type kubePrism struct {
@@ -237,7 +251,19 @@ func clusterPatch(a *Input) patch {
 func controlPlanePatch(a *Input) patch {
 	sans := []string{a.Talos.Vip.String(), a.Tunnel.Address.Addr().String()}
 	return patch{
-		Machine: &machineSection{CertSANs: sans},
+		Machine: &machineSection{
+			CertSANs: sans,
+			// The etcd snapshot CronJob (components/etcdbackup) asks for
+			// os:etcd:backup, from its own namespace only: the role allows
+			// EtcdSnapshot and the read-only EtcdAlarmList, EtcdMemberList
+			// and EtcdStatus, nothing else (talos v1.12.11
+			// internal/app/machined/pkg/system/services/machined.go:50-59).
+			Features: &features{KubernetesTalosAPIAccess: &talosAPIAccess{
+				Enabled:                     true,
+				AllowedRoles:                []string{string(role.EtcdBackup)},
+				AllowedKubernetesNamespaces: []string{config.EtcdBackupNamespace},
+			}},
+		},
 		Cluster: &clusterSection{
 			// The API is reached on the VIP on site and on the tunnel
 			// address from DigitalOcean.

@@ -49,7 +49,7 @@ var SecretSpecs = []SecretSpec{
 		Help: "the origin private key (PEM) the certificate was issued for: pulumi config set --secret originTlsPrivateKey < origin.key"},
 	// A public key, kept as a secret all the same: whoever can change it
 	// redirects every future etcd snapshot to a key they hold.
-	{Key: "etcdBackupAgeRecipient", Kind: KindAgeRecipient, Stacks: []string{StackOnprem},
+	{Key: "etcdBackupAgeRecipient", Kind: KindAgeRecipient, Kinds: []EnvKind{KindOnprem},
 		Help: "the age public key the etcd snapshots are encrypted to: age-keygen -o etcd-backup.key, then the age1... line it prints; the key file stays offline"},
 }
 

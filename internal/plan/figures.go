@@ -100,7 +100,7 @@ func (r *Result) Figures() Figures {
 	}
 	if r.Config != nil {
 		f.ClusterStateRPO = clusterStateRPO(r.Config.Platform.Backup.Schedules)
-		if r.Config.Stack == config.StackOnprem {
+		if r.Config.Kind == config.KindOnprem {
 			f.EtcdRPO = etcdRPO(r.Config.Talos.EtcdBackup)
 		}
 	}

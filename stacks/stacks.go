@@ -1,5 +1,6 @@
-// Package stacks holds one short composition per stack. main.go runs the one
-// named by the selected Pulumi stack.
+// Package stacks holds one short composition per kind of environment.
+// main.go runs the one the selected stack's config names (key "kind"); the
+// stack's name names its resources.
 package stacks
 
 import (
@@ -16,9 +17,9 @@ import (
 // returns the stack outputs.
 type Composition func(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error)
 
-var compositions = map[string]Composition{
-	config.StackProd:   Prod,
-	config.StackOnprem: Onprem,
+var compositions = map[config.EnvKind]Composition{
+	config.KindDigitalOcean: Prod,
+	config.KindOnprem:       Onprem,
 }
 
 // Run is the Pulumi program.
@@ -27,7 +28,7 @@ func Run(ctx *pulumi.Context) error {
 	return err
 }
 
-// Deploy selects the composition by stack name, validates the whole config
+// Deploy selects the composition by the config's kind, validates the whole config
 // before declaring anything, runs the composition and exports its outputs.
 func Deploy(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err := config.CheckStack(ctx.Stack()); err != nil {
@@ -37,7 +38,7 @@ func Deploy(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	outputs, err := compositions[ctx.Stack()](ctx, cfg)
+	outputs, err := compositions[cfg.Kind](ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -53,19 +54,16 @@ func Deploy(ctx *pulumi.Context) (pulumi.Map, error) {
 }
 
 // PlatformArgs are the platform layer's arguments the stack config decides:
-// the cluster's kind and names, the "platform" settings, the alert address,
+// the cluster's kind, its name (the stack's) and its peer's (the stack it
+// reads, if any), the "platform" settings, the alert address,
 // the secrets and, on Talos, the nodes' addresses and interfaces. The
 // composition adds its cluster's provider, storage class, buckets, keys and
 // edge contract.
 func PlatformArgs(cfg *config.Config) *platform.Args {
-	peer := config.StackOnprem
-	if cfg.Stack == config.StackOnprem {
-		peer = config.StackProd
-	}
 	args := &platform.Args{
 		Kind:                 cfg.ClusterKind(),
 		ClusterName:          cfg.Stack,
-		PeerClusterName:      peer,
+		PeerClusterName:      cfg.PeerStack(),
 		Settings:             cfg.Platform,
 		AlertEmail:           cfg.AlertEmail,
 		GrafanaAdminPassword: cfg.Secrets.GrafanaAdminPassword.Output(),

@@ -10,14 +10,14 @@ import (
 )
 
 // SupportOf places the stack's cluster versions in their support windows on
-// the day now: DOKS (doksVersion is the slug resolved this run) on prod,
-// Talos and its Kubernetes on onprem.
+// the day now: DOKS (doksVersion is the slug resolved this run) on
+// DigitalOcean, Talos and its Kubernetes on-prem.
 func SupportOf(cfg *config.Config, doksVersion string, now time.Time) ([]cost.SupportStatus, error) {
 	table, err := cost.LoadSupport()
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Stack == config.StackOnprem {
+	if cfg.Kind == config.KindOnprem {
 		return []cost.SupportStatus{
 			table.Status("talos", cost.ProductTalos, cfg.Talos.TalosVersion, now),
 			table.Status("talos", cost.ProductKubernetes, cfg.Talos.KubernetesVersion, now),

@@ -79,7 +79,6 @@ func TestComponentArgsNameTheBadField(t *testing.T) {
 		"AccessKey":   backupArgs(func(a *backup.Args) { a.AccessKey = nil }),
 		"SecretKey":   backupArgs(func(a *backup.Args) { a.SecretKey = nil }),
 		"Prefix":      backupArgs(func(a *backup.Args) { a.Prefix = "" }),
-		"PeerPrefix":  backupArgs(func(a *backup.Args) { a.PeerPrefix = "" }),
 		"PeerPrefix#": backupArgs(func(a *backup.Args) { a.PeerPrefix = a.Prefix }),
 		"Schedules":   backupArgs(func(a *backup.Args) { a.Schedules = nil }),
 	})

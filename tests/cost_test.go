@@ -64,15 +64,22 @@ func TestCostFollowsConfig(t *testing.T) {
 		key    string
 		item   string
 		want   float64
+		// nonProduction sets production: false, which a non-HA control
+		// plane needs.
+		nonProduction bool
 	}{
 		{name: "bigger workload pool", key: "doks", mutate: field("nodePool.size", "s-8vcpu-16gb"), item: "DOKS pool workers-s-8vcpu-16gb (s-8vcpu-16gb)", want: 3 * 96},
 		{name: "three database nodes", key: "database", mutate: field("nodeCount", 3), item: "PostgreSQL db-s-2vcpu-4gb, 3 nodes", want: 180},
-		{name: "no HA control plane", key: "doks", mutate: field("ha", false), item: "DOKS HA control plane", want: 0},
+		{name: "no HA control plane", key: "doks", mutate: field("ha", false), item: "DOKS HA control plane", want: 0, nonProduction: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			obj := stackObject(t, "prod", tc.key)
 			tc.mutate(obj)
-			res := mustRun(t, plan.Options{Stack: "prod", Set: map[string]string{tc.key: toJSON(t, obj)}})
+			set := map[string]string{tc.key: toJSON(t, obj)}
+			if tc.nonProduction {
+				set["production"] = "false"
+			}
+			res := mustRun(t, plan.Options{Stack: "prod", Set: set})
 			var got float64
 			for _, l := range res.Cost.Lines {
 				if l.Item == tc.item {

@@ -93,7 +93,8 @@ func TestPlanUsageErrors(t *testing.T) {
 	}{
 		{args: nil, code: 2, want: "--stack is required"},
 		{args: []string{"--stack", "prod", "--format", "yaml"}, code: 2, want: "want text, json or mermaid"},
-		{args: []string{"--stack", "staging"}, code: 1, want: "valid stacks are prod, onprem"},
+		{args: []string{"--stack", "qa"}, code: 1, want: "Pulumi.qa.yaml"},
+		{args: []string{"--stack", "Prod"}, code: 1, want: "a lowercase DNS label"},
 		{args: []string{"--stack", "prod", "--config-file", "/nonexistent.yaml"}, code: 1, want: "no such file"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -133,7 +134,7 @@ func TestSecureConfigIsRedacted(t *testing.T) {
 	res := mustRun(t, plan.Options{Stack: "prod", ConfigFile: file})
 	// Both secure entries are stood in, as is every secret the file leaves unset.
 	var want []string
-	for _, spec := range config.SecretSpecsFor("prod") {
+	for _, spec := range config.SecretSpecsFor(config.KindDigitalOcean) {
 		want = append(want, spec.Key)
 	}
 	assert.ElementsMatch(t, want, res.StandIns)
@@ -141,7 +142,7 @@ func TestSecureConfigIsRedacted(t *testing.T) {
 	var text, js bytes.Buffer
 	res.WriteText(&text)
 	require.NoError(t, res.WriteJSON(&js))
-	for _, spec := range config.SecretSpecsFor("prod") {
+	for _, spec := range config.SecretSpecsFor(config.KindDigitalOcean) {
 		assert.NotContains(t, text.String(), spec.StandIn())
 		assert.NotContains(t, js.String(), spec.StandIn())
 	}

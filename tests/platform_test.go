@@ -354,7 +354,7 @@ func TestPlatformSecretsAreSecret(t *testing.T) {
 			// No credential or secret config value leaks into any plain input.
 			text := allPlain(t, res)
 			leaks := []string{testLokiAccess, testLokiSecret, testVeleroAccess, testVeleroSecret}
-			for _, spec := range config.SecretSpecsFor(c.stack) {
+			for _, spec := range config.SecretSpecsFor(res.Config.Kind) {
 				leaks = append(leaks, spec.StandIn())
 			}
 			for _, l := range leaks {
@@ -639,7 +639,6 @@ func TestPlatformArgsAreCheckedBeforeAnyResource(t *testing.T) {
 	}{
 		{"Kind", doks, func(a *platform.Args) { a.Kind = "eks" }},
 		{"ClusterName", doks, func(a *platform.Args) { a.ClusterName = "" }},
-		{"PeerClusterName", doks, func(a *platform.Args) { a.PeerClusterName = "" }},
 		{"PeerClusterName", doks, func(a *platform.Args) { a.PeerClusterName = a.ClusterName }},
 		{"Provider", doks, func(a *platform.Args) { a.Provider = nil }},
 		{"StorageClass", doks, func(a *platform.Args) { a.StorageClass = "" }},

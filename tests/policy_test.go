@@ -140,6 +140,7 @@ var breakers = []breaker{
 	{policy: "buckets-lifecycle", name: "no lifecycle rule", stack: "prod", edit: setInput(tBucket, "data-app-bucket", "lifecycleRules", []any{})},
 	{policy: "spaces-keys-least-privilege", name: "consumer key with full access", stack: "prod",
 		edit: setInput(tSpacesKey, "data-loki-key", "grants[0]", map[string]any{"bucket": "", "permission": "fullaccess"})},
+	{policy: "doks-ha-control-plane", name: "prod control plane not HA", stack: "prod", edit: setInput(tCluster, "", "ha", false)},
 	{policy: "doks-autoscaling-bounds", name: "prod system pool below 2 nodes", stack: "prod", edit: setInput(tCluster, "", "nodePool.minNodes", 1.0)},
 	{policy: "doks-workload-capacity", name: "prod workload pool below 3 nodes", stack: "prod", edit: setInput(tPool, "", "minNodes", 2.0)},
 	{policy: "doks-autoscaling-bounds", name: "autoscaling off", stack: "prod", edit: setInput(tCluster, "", "nodePool.autoScale", false)},

@@ -22,11 +22,11 @@ func TestPulumiYamlDeclaresEveryKey(t *testing.T) {
 	assert.Contains(t, project.Backend.URL, "digitaloceanspaces.com", "state lives in DO Spaces")
 
 	read := map[string]bool{}
-	for _, stack := range config.Stacks {
-		for _, k := range config.KeysFor(stack) {
+	for _, kind := range config.Kinds {
+		for _, k := range config.KeysFor(kind) {
 			read[k] = false
 		}
-		for _, s := range config.SecretSpecsFor(stack) {
+		for _, s := range config.SecretSpecsFor(kind) {
 			read[s.Key] = true
 		}
 	}
@@ -41,9 +41,9 @@ func TestPulumiYamlDeclaresEveryKey(t *testing.T) {
 		// stack: a key that some stack does not read needs a default, and a
 		// secret's default can only be empty (empty counts as unset).
 		everyStack := true
-		for _, stack := range config.Stacks {
-			reads := slices.Contains(config.KeysFor(stack), key) ||
-				slices.ContainsFunc(config.SecretSpecsFor(stack), func(s config.SecretSpec) bool { return s.Key == key })
+		for _, kind := range config.Kinds {
+			reads := slices.Contains(config.KeysFor(kind), key) ||
+				slices.ContainsFunc(config.SecretSpecsFor(kind), func(s config.SecretSpec) bool { return s.Key == key })
 			everyStack = everyStack && reads
 		}
 		if !everyStack {

@@ -38,7 +38,8 @@ type Args struct {
 	// Namespace is where Velero runs; pass the namespace's output.
 	Namespace pulumi.StringInput
 	// Bucket is the Spaces backups bucket, shared by both clusters: each
-	// writes under its own Prefix and reads the other's PeerPrefix.
+	// writes under its own Prefix and reads the other's PeerPrefix. An
+	// environment without a peer (PeerPrefix "") has its own location only.
 	Bucket     pulumi.StringInput
 	Prefix     string
 	PeerPrefix string
@@ -81,7 +82,6 @@ func (a *Args) check() error {
 	e.Required("AccessKey", a.AccessKey == nil)
 	e.Required("SecretKey", a.SecretKey == nil)
 	e.Required("Prefix", a.Prefix == "")
-	e.Required("PeerPrefix", a.PeerPrefix == "")
 	if a.Prefix != "" && a.Prefix == a.PeerPrefix {
 		e.Invalid("PeerPrefix", "%q is this cluster's own prefix; the peer's must differ", a.PeerPrefix)
 	}
@@ -191,11 +191,12 @@ func veleroValues(a *Args) map[string]any {
 			"template":                   tmpl,
 		}
 	}
+	locations := []any{location(PrimaryLocation, a, a.Prefix, "ReadWrite", true)}
+	if a.PeerPrefix != "" {
+		locations = append(locations, location(PeerLocation, a, a.PeerPrefix, "ReadOnly", false))
+	}
 	configuration := map[string]any{
-		"backupStorageLocation": []any{
-			location(PrimaryLocation, a, a.Prefix, "ReadWrite", true),
-			location(PeerLocation, a, a.PeerPrefix, "ReadOnly", false),
-		},
+		"backupStorageLocation":    locations,
 		"volumeSnapshotLocation":   []any{},
 		"uploaderType":             "kopia",
 		"defaultVolumesToFsBackup": talos,

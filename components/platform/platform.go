@@ -23,7 +23,8 @@
 //   - Kind is the cluster's kind: config.ClusterDOKS or config.ClusterTalos.
 //   - ClusterName labels metrics and logs and is this cluster's prefix in
 //     the shared buckets; PeerClusterName is the other cluster's prefix,
-//     whose backups this one may restore.
+//     whose backups this one may restore ("" for an environment without a
+//     peer).
 //   - Provider is the cluster's kubernetes.Provider; every object of the
 //     layer is created through it.
 //   - StorageClass is the cluster's default ReadWriteOnce class
@@ -79,7 +80,7 @@ type SpacesCredentials struct {
 type Args struct {
 	Kind string // config.ClusterDOKS or config.ClusterTalos
 	// ClusterName is this cluster's name (the stack's), PeerClusterName the
-	// other cluster's.
+	// other cluster's ("" when there is none).
 	ClusterName     string
 	PeerClusterName string
 	Provider        pulumi.ProviderResource
@@ -204,7 +205,6 @@ func (a *Args) check() error {
 	e := argcheck.For("platform")
 	e.OneOf("Kind", a.Kind, config.ClusterDOKS, config.ClusterTalos)
 	e.Required("ClusterName", a.ClusterName == "")
-	e.Required("PeerClusterName", a.PeerClusterName == "")
 	if a.ClusterName != "" && a.PeerClusterName == a.ClusterName {
 		e.Invalid("PeerClusterName", "%q is this cluster's own name; the peer's must differ", a.PeerClusterName)
 	}

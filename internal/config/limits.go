@@ -63,3 +63,31 @@ const (
 	// by cmd/talos-upgrade or fail while the API keeps answering.
 	MinControlPlaneNodes = 3
 )
+
+// MinWorkloadPoolNodes is the floor of the workload pool (doks.nodePool):
+// ProdMinPoolNodes in a production environment, MinPoolNodes elsewhere.
+func MinWorkloadPoolNodes(production bool) int {
+	if production {
+		return ProdMinPoolNodes
+	}
+	return MinPoolNodes
+}
+
+// MinSystemPoolNodes is the floor of the system pool (doks.systemPool):
+// ProdMinSystemPoolNodes in a production environment, MinPoolNodes
+// elsewhere.
+func MinSystemPoolNodes(production bool) int {
+	if production {
+		return ProdMinSystemPoolNodes
+	}
+	return MinPoolNodes
+}
+
+// MinDatabaseNodes is the floor of the database's nodeCount:
+// ProdMinDatabaseNodes in a production environment, one node elsewhere.
+func MinDatabaseNodes(production bool) int {
+	if production {
+		return ProdMinDatabaseNodes
+	}
+	return 1
+}

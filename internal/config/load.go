@@ -14,27 +14,70 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// stackKeys lists the object keys each stack reads. A key a stack does not
-// list is ignored by that stack.
-var stackKeys = map[string][]string{
-	StackProd:   {"network", "alertEmail", "gateway", "doks", "registry", "database", "spaces", "edge", "costBudgetUsd", "platform"},
-	StackOnprem: {"network", "alertEmail", "talos", "storage", "pullSecret", "prodStackRef", "platform"},
+// kindKeys lists the object keys each kind of environment reads. A key a
+// kind does not list is ignored by its stacks. "kind" and "production" are
+// read before these, by every stack.
+var kindKeys = map[EnvKind][]string{
+	KindDigitalOcean: {"network", "alertEmail", "gateway", "doks", "registry", "database", "spaces", "edge", "costBudgetUsd", "platform"},
+	KindOnprem:       {"network", "alertEmail", "talos", "storage", "pullSecret", "prodStackRef", "platform"},
 }
 
-// UnknownStackError is returned for a stack name this program has no
-// composition for.
+// UnknownStackError is returned for a stack name that cannot name an
+// environment's resources.
 type UnknownStackError struct{ Stack string }
 
 func (e *UnknownStackError) Error() string {
-	return fmt.Sprintf("unknown stack %q: valid stacks are %s", e.Stack, strings.Join(Stacks, ", "))
+	return fmt.Sprintf("stack name %q cannot name an environment: want a lowercase DNS label such as staging (its resources are named after it)", e.Stack)
 }
 
-// CheckStack returns an UnknownStackError for a stack name that is not valid.
+// CheckStack returns an UnknownStackError for a stack name that cannot
+// prefix resource names. Any such name is an environment: its config file
+// says what it is (key "kind").
 func CheckStack(stack string) error {
-	if !slices.Contains(Stacks, stack) {
+	if !dnsLabelRe.MatchString(stack) {
 		return &UnknownStackError{Stack: stack}
 	}
 	return nil
+}
+
+// ReadKind reads the stack's kind (key "kind"), the composition it runs.
+// The problem, when there is one, names the key, the value and every kind.
+func ReadKind(lookup Lookup) (EnvKind, *Problem) {
+	raw, ok, _ := lookup("kind")
+	if !ok || !slices.Contains(Kinds, EnvKind(raw)) {
+		if !ok {
+			raw = unset
+		}
+		var p problems
+		p.add("kind", raw, "the environment's kind: "+list(KindNames()))
+		return "", &p[0]
+	}
+	return EnvKind(raw), nil
+}
+
+// KindNames are the allowed values of "kind", as text.
+func KindNames() []string {
+	out := make([]string, len(Kinds))
+	for i, k := range Kinds {
+		out[i] = string(k)
+	}
+	return out
+}
+
+// ReadProduction reads the key "production": true unless it is set to
+// false, so that a stack that does not say is held to production's
+// guardrails.
+func ReadProduction(lookup Lookup) (bool, *Problem) {
+	raw, ok, _ := lookup("production")
+	switch {
+	case !ok || raw == "true":
+		return true, nil
+	case raw == "false":
+		return false, nil
+	}
+	var p problems
+	p.add("production", raw, "true or false (false relaxes production's guardrails: HA control plane, pool and database floors)")
+	return true, &p[0]
 }
 
 // Load reads and validates the configuration of the current stack. It
@@ -77,8 +120,19 @@ func LoadFrom(stack string, lookup Lookup) (*Config, error) {
 	if err := CheckStack(stack); err != nil {
 		return nil, err
 	}
-	cfg := &Config{Stack: stack}
 	var p problems
+	kind, kindProblem := ReadKind(lookup)
+	production, prodProblem := ReadProduction(lookup)
+	for _, pr := range []*Problem{kindProblem, prodProblem} {
+		if pr != nil {
+			p = append(p, *pr)
+		}
+	}
+	if kindProblem != nil {
+		// Which keys and secrets to read depends on the kind.
+		return nil, &ValidationError{Stack: stack, Problems: p}
+	}
+	cfg := &Config{Stack: stack, Kind: kind, Production: production}
 	targets := map[string]any{
 		"network":       &cfg.Network,
 		"alertEmail":    &cfg.AlertEmail,
@@ -95,17 +149,17 @@ func LoadFrom(stack string, lookup Lookup) (*Config, error) {
 		"prodStackRef":  &cfg.ProdStackRef,
 		"platform":      &cfg.Platform,
 	}
-	for _, key := range stackKeys[stack] {
+	for _, key := range kindKeys[kind] {
 		raw, ok, _ := lookup(key)
 		if !ok {
-			p.add(key, unset, "a value: it is required by stack "+stack+" (Pulumi.yaml describes its fields)")
+			p.add(key, unset, "a value: it is required by kind "+string(kind)+" (Pulumi.yaml describes its fields)")
 			continue
 		}
 		if err := decode(raw, targets[key]); err != nil && !fieldProblems(&p, key, raw, targets[key]) {
 			p.add(key, raw, "valid "+key+" settings: "+err.Error())
 		}
 	}
-	for _, spec := range SecretSpecsFor(stack) {
+	for _, spec := range SecretSpecsFor(kind) {
 		raw, ok, secret := lookup(spec.Key)
 		switch {
 		case !ok || (!secret && raw == ""):
@@ -275,5 +329,5 @@ func jsonText(v any) string {
 	return string(b)
 }
 
-// KeysFor returns the non-secret config keys a stack reads.
-func KeysFor(stack string) []string { return slices.Clone(stackKeys[stack]) }
+// KeysFor returns the non-secret config keys the stacks of a kind read.
+func KeysFor(kind EnvKind) []string { return append([]string{"kind", "production"}, kindKeys[kind]...) }

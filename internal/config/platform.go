@@ -1,6 +1,9 @@
 package config
 
-import "net/netip"
+import (
+	"net/netip"
+	"strings"
+)
 
 // Platform is the platform layer both clusters run (key "platform"): the
 // observability stack, GitOps, backups, the ingress controller and the
@@ -174,10 +177,22 @@ const (
 
 // ClusterKind is the kind of Kubernetes cluster a stack runs.
 func (c *Config) ClusterKind() string {
-	if c.Stack == StackOnprem {
+	if c.Kind == KindOnprem {
 		return ClusterTalos
 	}
 	return ClusterDOKS
+}
+
+// PeerStack is the name of the stack this one pairs with, the last part of
+// the reference it reads: on-prem, prodStackRef; on DigitalOcean,
+// edge.onpremStackRef, "" when the edge reads no stack (an environment
+// without a peer, such as staging).
+func (c *Config) PeerStack() string {
+	ref := c.Edge.OnpremStackRef
+	if c.Kind == KindOnprem {
+		ref = c.ProdStackRef
+	}
+	return ref[strings.LastIndex(ref, "/")+1:]
 }
 
 // PlatformNamespaces are the namespaces the platform layer owns; application

@@ -336,10 +336,10 @@ func validateIngress(p *problems, c *Config) {
 func validateProbes(p *problems, c *Config) {
 	const k = "platform.probes."
 	n := c.Network
-	far := map[string][]netip.Prefix{
-		StackProd:   {n.OnpremCidr, n.TunnelCidr, n.TalosPodCidr, n.TalosServiceCidr},
-		StackOnprem: {n.VpcCidr, n.TunnelCidr, n.DoksPodCidr, n.DoksServiceCidr},
-	}[c.Stack]
+	far := map[EnvKind][]netip.Prefix{
+		KindDigitalOcean: {n.OnpremCidr, n.TunnelCidr, n.TalosPodCidr, n.TalosServiceCidr},
+		KindOnprem:       {n.VpcCidr, n.TunnelCidr, n.DoksPodCidr, n.DoksServiceCidr},
+	}[c.Kind]
 	if len(c.Platform.Probes.Tunnel) == 0 {
 		p.add(k+"tunnel", "[]", "at least one address across the WireGuard tunnel to probe")
 	}

@@ -26,38 +26,38 @@ const (
 
 // SecretSpec declares one secret config key.
 type SecretSpec struct {
-	Key    string
-	Kind   SecretKind
-	Stacks []string
-	Help   string
+	Key   string
+	Kind  SecretKind
+	Kinds []EnvKind // the kinds of environment that read it
+	Help  string
 }
 
 // SecretSpecs is every secret config key the program reads. Each is set with
 // `pulumi config set --secret KEY VALUE` and never stored in plaintext.
 var SecretSpecs = []SecretSpec{
-	{Key: "wireguardGatewayPrivateKey", Kind: KindWireguardKey, Stacks: []string{StackProd},
+	{Key: "wireguardGatewayPrivateKey", Kind: KindWireguardKey, Kinds: []EnvKind{KindDigitalOcean},
 		Help: "the DO gateway's WireGuard private key: wg genkey"},
-	{Key: "wireguardOnpremPrivateKey", Kind: KindWireguardKey, Stacks: []string{StackOnprem},
+	{Key: "wireguardOnpremPrivateKey", Kind: KindWireguardKey, Kinds: []EnvKind{KindOnprem},
 		Help: "the on-prem peer's WireGuard private key: wg genkey"},
-	{Key: "grafanaAdminPassword", Kind: KindPassword, Stacks: []string{StackProd, StackOnprem},
+	{Key: "grafanaAdminPassword", Kind: KindPassword, Kinds: Kinds,
 		Help: "the Grafana admin password: openssl rand -base64 24"},
-	{Key: "argocdRedisPassword", Kind: KindPassword, Stacks: []string{StackProd, StackOnprem},
+	{Key: "argocdRedisPassword", Kind: KindPassword, Kinds: Kinds,
 		Help: "the password of Argo CD's Redis (Secret argocd-redis): openssl rand -hex 24"},
-	{Key: "originTlsCertificate", Kind: KindTLSCertificate, Stacks: []string{StackProd, StackOnprem},
+	{Key: "originTlsCertificate", Kind: KindTLSCertificate, Kinds: Kinds,
 		Help: "the Cloudflare Origin CA certificate (PEM) issued once for originTlsPrivateKey: pulumi config set --secret originTlsCertificate < origin.pem"},
-	{Key: "originTlsPrivateKey", Kind: KindTLSPrivateKey, Stacks: []string{StackProd, StackOnprem},
+	{Key: "originTlsPrivateKey", Kind: KindTLSPrivateKey, Kinds: Kinds,
 		Help: "the origin private key (PEM) the certificate was issued for: pulumi config set --secret originTlsPrivateKey < origin.key"},
 	// A public key, kept as a secret all the same: whoever can change it
 	// redirects every future etcd snapshot to a key they hold.
-	{Key: "etcdBackupAgeRecipient", Kind: KindAgeRecipient, Stacks: []string{StackOnprem},
+	{Key: "etcdBackupAgeRecipient", Kind: KindAgeRecipient, Kinds: []EnvKind{KindOnprem},
 		Help: "the age public key the etcd snapshots are encrypted to: age-keygen -o etcd-backup.key, then the age1... line it prints; the key file stays offline"},
 }
 
-// SecretSpecsFor returns the secret keys a stack reads.
-func SecretSpecsFor(stack string) []SecretSpec {
+// SecretSpecsFor returns the secret keys the stacks of a kind read.
+func SecretSpecsFor(kind EnvKind) []SecretSpec {
 	var out []SecretSpec
 	for _, s := range SecretSpecs {
-		if slices.Contains(s.Stacks, stack) {
+		if slices.Contains(s.Kinds, kind) {
 			out = append(out, s)
 		}
 	}

@@ -8,18 +8,44 @@ import "net/netip"
 // Project is the Pulumi project name; config keys are namespaced with it.
 const Project = "hybrid-platform"
 
-// Stack names this program knows.
+// The stacks this repository ships for the hybrid bring-up (prod, then
+// onprem, then prod again), which the local engine and the cluster tests
+// bring up together. The program does not dispatch on these names: the
+// composition is the stack's kind (key "kind"), and any stack with a config
+// file is an environment (docs/configuration.md, "Adding an environment").
 const (
 	StackProd   = "prod"
 	StackOnprem = "onprem"
 )
 
-// Stacks lists the valid stack names in a stable order.
+// Stacks lists the hybrid pair in bring-up order.
 var Stacks = []string{StackProd, StackOnprem}
+
+// EnvKind is an environment's kind (key "kind"): which composition runs.
+type EnvKind string
+
+// Environment kinds.
+const (
+	// KindDigitalOcean is the DigitalOcean side: network, DOKS, data
+	// services, the platform layer and the Cloudflare edge.
+	KindDigitalOcean EnvKind = "digitalocean"
+	// KindOnprem is the on-premises Talos cluster and its platform layer.
+	KindOnprem EnvKind = "onprem"
+)
+
+// Kinds is every environment kind, the one list of allowed "kind" values.
+var Kinds = []EnvKind{KindDigitalOcean, KindOnprem}
 
 // Config is the whole validated configuration of one stack.
 type Config struct {
+	// Stack is the stack's name: it names the environment's resources.
 	Stack string
+	// Kind picks the composition (key "kind").
+	Kind EnvKind
+	// Production turns on the guardrails that protect production (key
+	// "production", true unless set to false): an HA control plane, a
+	// default pool of at least ProdMinPoolNodes and a database standby.
+	Production bool
 
 	Network  Network  // key "network": the shared address plan (both stacks)
 	Gateway  Gateway  // key "gateway": the WireGuard gateway Droplet (prod)

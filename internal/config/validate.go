@@ -16,12 +16,12 @@ func validate(c *Config) problems {
 	if !validEmail(c.AlertEmail) {
 		p.add("alertEmail", c.AlertEmail, "an email address such as ops@example.com")
 	}
-	switch c.Stack {
-	case StackProd:
+	switch c.Kind {
+	case KindDigitalOcean:
 		validateGateway(&p, &c.Gateway)
-		validateDoks(&p, &c.Doks)
+		validateDoks(&p, &c.Doks, c.Production)
 		validateRegistry(&p, &c.Registry)
-		validateDatabase(&p, &c.Database)
+		validateDatabase(&p, &c.Database, c.Production)
 		validateSpaces(&p, &c.Spaces)
 		validateEdge(&p, &c.Edge)
 		validateCloudflare(&p, c)
@@ -29,7 +29,7 @@ func validate(c *Config) problems {
 		if c.CostBudgetUSD < 1 {
 			p.addf("costBudgetUsd", c.CostBudgetUSD, "a positive monthly budget in USD, covering the stack at full autoscale")
 		}
-	case StackOnprem:
+	case KindOnprem:
 		validateTalos(&p, &c.Talos, c.Network)
 		validateEtcdBackup(&p, c.Talos.EtcdBackup)
 		validateStorage(&p, &c.Storage)
@@ -100,7 +100,7 @@ func validateNetwork(p *problems, c *Config) {
 	if n.WireguardPort < 1 || n.WireguardPort > 65535 {
 		p.addf("network.wireguardPort", n.WireguardPort, "a UDP port from 1 to 65535 (WireGuard's default is 51820)")
 	}
-	if c.Stack == StackProd && !validWireguardPublicKey(n.OnpremWireguardPublicKey) {
+	if c.Kind == KindDigitalOcean && !validWireguardPublicKey(n.OnpremWireguardPublicKey) {
 		p.add("network.onpremWireguardPublicKey", n.OnpremWireguardPublicKey, "the on-prem peer's base64 WireGuard public key (wg pubkey)")
 	}
 }
@@ -124,9 +124,10 @@ func validateGateway(p *problems, g *Gateway) {
 	validateCidrList(p, "gateway.sshAllowedCidrs", g.SSHAllowedCidrs)
 }
 
-// validateDoks runs for prod only: the system and workload pools get the
-// production floors.
-func validateDoks(p *problems, d *Doks) {
+// validateDoks holds a production cluster to an HA control plane and its
+// system and workload pools to the production floors; elsewhere one node
+// will do.
+func validateDoks(p *problems, d *Doks, production bool) {
 	if !k8sMinorRe.MatchString(d.KubernetesMinor) {
 		p.add("doks.kubernetesMinor", d.KubernetesMinor, "a Kubernetes minor line such as 1.35 (the program resolves its newest DOKS slug; doctl kubernetes options versions lists them)")
 	}
@@ -135,7 +136,10 @@ func validateDoks(p *problems, d *Doks) {
 	if len(d.ControlPlaneAllowedCidrs) == 0 {
 		p.add("doks.controlPlaneAllowedCidrs", "[]", "at least one CIDR allowed to reach the Kubernetes API")
 	}
-	validatePool(p, "doks.systemPool", d.SystemPool, ProdMinSystemPoolNodes)
+	if production && !d.HA {
+		p.add("doks.ha", "false", "true in a production environment (an HA control plane; set production: false for a cheaper one)")
+	}
+	validatePool(p, "doks.systemPool", d.SystemPool, MinSystemPoolNodes(production))
 	if d.SystemPool.Size != ProdSystemPoolSize {
 		p.addf("doks.systemPool.size", d.SystemPool.Size, "%s, the size the cluster's default pool has (config.ProdSystemPoolSize): "+
 			"a new size replaces the whole DOKS cluster; put workloads on doks.nodePool, whose size may change, "+
@@ -155,7 +159,7 @@ func validateDoks(p *problems, d *Doks) {
 		}
 		seen[pool.Name], seen[cloud] = true, true
 	}
-	workload("doks.nodePool", d.NodePool, ProdMinPoolNodes)
+	workload("doks.nodePool", d.NodePool, MinWorkloadPoolNodes(production))
 	for i, pool := range d.ExtraPools {
 		workload(fmt.Sprintf("doks.extraPools[%d]", i), pool, MinPoolNodes)
 	}
@@ -200,16 +204,20 @@ func validateRegistry(p *problems, r *Registry) {
 	}
 }
 
-// validateDatabase runs for prod only: the production floor applies.
-func validateDatabase(p *problems, d *Database) {
+// validateDatabase holds a production database to a standby.
+func validateDatabase(p *problems, d *Database, production bool) {
 	if !oneOf(d.Version, pgVersions) {
 		p.add("database.version", d.Version, "a PostgreSQL major version: "+list(pgVersions))
 	}
 	if !dbSizeRe.MatchString(d.Size) {
 		p.add("database.size", d.Size, "a managed database size slug such as db-s-2vcpu-4gb")
 	}
-	if d.NodeCount < ProdMinDatabaseNodes || d.NodeCount > MaxDatabaseNodes {
-		p.addf("database.nodeCount", d.NodeCount, "%d to %d nodes (prod needs a standby for HA)", ProdMinDatabaseNodes, MaxDatabaseNodes)
+	if lo := MinDatabaseNodes(production); d.NodeCount < lo || d.NodeCount > MaxDatabaseNodes {
+		why := "a single node outside production"
+		if production {
+			why = "a production environment needs a standby for HA; set production: false for a single node"
+		}
+		p.addf("database.nodeCount", d.NodeCount, "%d to %d nodes (%s)", lo, MaxDatabaseNodes, why)
 	}
 	validateDayTime(p, "database.maintenance", d.Maintenance, dbDays)
 	if !identRe.MatchString(d.DBName) {

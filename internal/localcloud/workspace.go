@@ -303,11 +303,16 @@ func (w *Workspace) PulumiEach(ctx context.Context, stacks []string, args func(s
 	return results, errs
 }
 
-// SecretValues are the values a local run sets for the secret config keys:
-// the same stand-ins as the offline plan, of the right shape, never real.
+// PairKinds are the kinds the hybrid pair's stack files set (key "kind");
+// tests/config_test.go holds them to Pulumi.prod.yaml and Pulumi.onprem.yaml.
+var PairKinds = map[string]config.EnvKind{config.StackProd: config.KindDigitalOcean, config.StackOnprem: config.KindOnprem}
+
+// SecretValues are the values a local run sets for the secret config keys
+// of one of the hybrid pair's stacks: the same stand-ins as the offline
+// plan, of the right shape, never real.
 func SecretValues(stack string) map[string]string {
 	out := map[string]string{}
-	for _, s := range config.SecretSpecsFor(stack) {
+	for _, s := range config.SecretSpecsFor(PairKinds[stack]) {
 		out[s.Key] = s.StandIn()
 	}
 	return out

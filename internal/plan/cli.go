@@ -16,7 +16,7 @@ import (
 func Main(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	stack := fs.String("stack", "", "stack to plan: prod or onprem")
+	stack := fs.String("stack", "", "stack to plan: any stack with a Pulumi.<stack>.yaml, such as prod, onprem or staging")
 	configFile := fs.String("config-file", "", "stack config file (default Pulumi.<stack>.yaml beside Pulumi.yaml)")
 	date := fs.String("date", "", "read the support windows on this day, YYYY-MM-DD (default: today)")
 	format := fs.String("format", "text", "output format: text, json or mermaid (the architecture diagram)")
@@ -24,7 +24,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *stack == "" {
-		fmt.Fprintln(stderr, "plan: --stack is required (prod or onprem)")
+		fmt.Fprintln(stderr, "plan: --stack is required (the name of a Pulumi.<stack>.yaml, such as prod, onprem or staging)")
 		return 2
 	}
 	if *format != "text" && *format != "json" && *format != "mermaid" {

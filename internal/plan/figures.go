@@ -100,7 +100,7 @@ func (r *Result) Figures() Figures {
 	}
 	if r.Config != nil {
 		f.ClusterStateRPO = clusterStateRPO(r.Config.Platform.Backup.Schedules)
-		if r.Config.Stack == config.StackOnprem {
+		if r.Config.Kind == config.KindOnprem {
 			f.EtcdRPO = etcdRPO(r.Config.Talos.EtcdBackup)
 		}
 	}
@@ -235,7 +235,7 @@ func (r *Result) writeFigures(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  support %s %s %s: end of support %s\n", s.Cluster, s.Product, s.Version, eol)
 	}
-	if r.Config != nil && r.Config.Stack == config.StackOnprem {
+	if r.Config != nil && r.Config.Kind == config.KindOnprem {
 		// No state holds what the nodes run: say so rather than guess.
 		fmt.Fprintln(w, "  running Talos and Kubernetes versions: not known offline, and in no state (the provider's ConfigurationApply records the config it sent, never what the node runs);"+
 			" `go run ./cmd/talos-upgrade --dry-run` reads them from the nodes (docs/runbooks/upgrade-talos.md)")

@@ -267,11 +267,20 @@ func resolveConfig(project *Project, file string, opts Options) (map[string]stri
 	for key, v := range opts.Set {
 		values[qualify(project.Name, key)] = v
 	}
-	if err := missingKeys(project, opts.Stack, values, secure); err != nil {
-		return nil, nil, nil, err
+	// The kind says which secrets the stack reads. An invalid kind reads
+	// none, and its stack is not held to the keys a kind requires:
+	// config.LoadFrom refuses it, naming the key.
+	kind, kindProblem := config.ReadKind(func(key string) (string, bool, bool) {
+		v, ok := values[qualify(project.Name, key)]
+		return v, ok, false
+	})
+	if kindProblem == nil {
+		if err := missingKeys(project, opts.Stack, kind, values, secure); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	var standIns []string
-	for _, spec := range config.SecretSpecsFor(opts.Stack) {
+	for _, spec := range config.SecretSpecsFor(kind) {
 		q := qualify(project.Name, spec.Key)
 		if v, ok := opts.SetSecret[spec.Key]; ok {
 			values[q], secret[q] = v, true
@@ -305,7 +314,8 @@ func resolveConfig(project *Project, file string, opts Options) (map[string]stri
 // referencedStacks makes the stacks that opts.Stack reads visible to its
 // StackReferences, following the bring-up order when opts.StackOutputs does
 // not give them: onprem reads prod's first pass; prod reads onprem, planned
-// after that first pass. Outputs are handed over with their secrecy, as the
+// after that first pass. The referenced stack is planned from its own file
+// in the same project, named by the reference (config.PeerStack). Outputs are handed over with their secrecy, as the
 // Pulumi engine would.
 func referencedStacks(cloud *mockcloud.Cloud, dir string, cfg *config.Config, opts Options) ([]StackRef, error) {
 	// Invalid config (cfg nil) must fail on its own, before another stack is
@@ -313,8 +323,8 @@ func referencedStacks(cloud *mockcloud.Cloud, dir string, cfg *config.Config, op
 	if cfg == nil {
 		return nil, nil
 	}
-	switch opts.Stack {
-	case config.StackOnprem:
+	switch cfg.Kind {
+	case config.KindOnprem:
 		self := []StackRef{{Name: selfStack(opts.Stack), Source: SourceGiven}}
 		if _, given := opts.StackOutputs[self[0].Name]; !given {
 			self[0].Source = SourceNoPrevious
@@ -324,13 +334,13 @@ func referencedStacks(cloud *mockcloud.Cloud, dir string, cfg *config.Config, op
 			return append([]StackRef{{Name: name, Source: SourceGiven}}, self...), nil
 		}
 		// onprem needs only what prod's first pass exports.
-		prod, err := Run(Options{Stack: config.StackProd, ProjectDir: dir, Preview: opts.Preview, FirstPass: true})
+		prod, err := Run(Options{Stack: cfg.PeerStack(), ProjectDir: dir, Preview: opts.Preview, FirstPass: true})
 		if err != nil {
 			return nil, fmt.Errorf("the onprem stack reads prod's outputs (%s), so prod is planned first, and that failed: %w", prodref.BringUp, err)
 		}
 		cloud.SetStackOutputs(name, prod.StackOutputs())
 		return append([]StackRef{{Name: name, Source: SourceProdPlan}}, self...), nil
-	case config.StackProd:
+	case config.KindDigitalOcean:
 		name := cfg.Edge.OnpremStackRef
 		if slices.Contains(opts.MissingStacks, name) {
 			return nil, nil
@@ -345,7 +355,7 @@ func referencedStacks(cloud *mockcloud.Cloud, dir string, cfg *config.Config, op
 			cloud.SetStackOutputs(name, map[string]any{})
 			return []StackRef{{Name: name, Source: SourceFirstPass}}, nil
 		}
-		onprem, err := Run(Options{Stack: config.StackOnprem, ProjectDir: dir, Preview: opts.Preview})
+		onprem, err := Run(Options{Stack: cfg.PeerStack(), ProjectDir: dir, Preview: opts.Preview})
 		if err != nil {
 			return nil, fmt.Errorf("prod reads the onprem stack's ingress address, so onprem is planned first (after a first pass of prod), and that failed: %w", err)
 		}
@@ -383,9 +393,9 @@ func (r *Result) StackOutputs() map[string]any {
 // missingKeys refuses, as the Pulumi CLI does, a stack that leaves out a key
 // Pulumi.yaml declares without a default. The secrets the stack reads are
 // exempt: the plan stands in for them (operators set them at stack init).
-func missingKeys(project *Project, stack string, values map[string]string, secure map[string]bool) error {
+func missingKeys(project *Project, stack string, kind config.EnvKind, values map[string]string, secure map[string]bool) error {
 	reads := map[string]bool{}
-	for _, s := range config.SecretSpecsFor(stack) {
+	for _, s := range config.SecretSpecsFor(kind) {
 		reads[s.Key] = true
 	}
 	var missing []string

@@ -52,11 +52,14 @@ type Settings struct {
 	// worst-case detection time every health monitor must meet. 0 for a
 	// stack without an edge (a monitor there is a violation).
 	DetectionObjectiveSeconds int
+	// Production is the config's "production" (true unless set to false):
+	// it holds the cluster and the database to production's floors.
+	Production bool
 }
 
 // SettingsOf returns the settings of a loaded stack config.
 func SettingsOf(cfg *config.Config) Settings {
-	return Settings{DetectionObjectiveSeconds: cfg.Edge.DetectionObjectiveSeconds}
+	return Settings{DetectionObjectiveSeconds: cfg.Edge.DetectionObjectiveSeconds, Production: cfg.Production}
 }
 
 // settingsFrom reads the settings from the stack config the CLI hands the
@@ -64,7 +67,14 @@ func SettingsOf(cfg *config.Config) Settings {
 // decrypted config: policyx/server.go ConfigureStack, sdk v3.274.1).
 func settingsFrom(lookup config.Lookup) (Settings, error) {
 	edge, _, err := config.ReadEdge(lookup)
-	return Settings{DetectionObjectiveSeconds: edge.DetectionObjectiveSeconds}, err
+	if err != nil {
+		return Settings{}, err
+	}
+	production, problem := config.ReadProduction(lookup)
+	if problem != nil {
+		return Settings{}, fmt.Errorf("%s", problem)
+	}
+	return Settings{DetectionObjectiveSeconds: edge.DetectionObjectiveSeconds, Production: production}, nil
 }
 
 // Names lists every policy name, sorted.

@@ -49,7 +49,82 @@ var secretPaths = map[string][]string{
 
 // rulesFor is every guardrail, held to the stack's settings.
 func rulesFor(s Settings) []rule {
-	return append(slices.Concat(baseRules, k8sRules), detectionRule(s))
+	return append(slices.Concat(baseRules, k8sRules, productionRules(s)), detectionRule(s))
+}
+
+// productionRules are the guardrails whose floors protect production: an HA
+// control plane, a system pool of ProdMinSystemPoolNodes, a workload pool of
+// ProdMinPoolNodes and a database standby. Outside production
+// (Settings.Production false) the floors are the config's own for a
+// non-production environment (config.MinSystemPoolNodes,
+// MinWorkloadPoolNodes, MinDatabaseNodes).
+func productionRules(s Settings) []rule {
+	dbFloor := float64(config.MinDatabaseNodes(s.Production))
+	systemFloor := float64(config.MinSystemPoolNodes(s.Production))
+	workloadFloor := float64(config.MinWorkloadPoolNodes(s.Production))
+	return []rule{
+		{
+			name:        "database-ha",
+			description: fmt.Sprintf("A production database has a standby: at least %d nodes (config.ProdMinDatabaseNodes).", config.ProdMinDatabaseNodes),
+			resource: func(r policyx.AnalyzerResource, report func(string)) {
+				if n, ok := num(r, "nodeCount"); r.Type == tDB && (!ok || n < dbFloor) {
+					report(fmt.Sprintf("nodeCount is %v: want at least %v (production: %t)", n, dbFloor, s.Production))
+				}
+			},
+		},
+		{
+			name:        "doks-ha-control-plane",
+			description: "A production DOKS cluster has an HA control plane.",
+			resource: func(r policyx.AnalyzerResource, report func(string)) {
+				if s.Production && r.Type == tCluster && !boolean(r, "ha") {
+					report("ha is off: a production cluster needs an HA control plane")
+				}
+			},
+		},
+		{
+			name: "doks-autoscaling-bounds",
+			description: fmt.Sprintf("DOKS node pools autoscale from at least %d node to at most %d; a production cluster's default (system) pool keeps at least %d (config.MinPoolNodes, MaxPoolNodes, ProdMinSystemPoolNodes).",
+				config.MinPoolNodes, config.MaxPoolNodes, config.ProdMinSystemPoolNodes),
+			resource: func(r policyx.AnalyzerResource, report func(string)) {
+				prefix, floor := "", float64(config.MinPoolNodes)
+				switch r.Type {
+				case tCluster:
+					prefix, floor = "nodePool.", systemFloor
+				case tPool:
+				default:
+					return
+				}
+				minN, _ := num(r, prefix+"minNodes")
+				maxN, _ := num(r, prefix+"maxNodes")
+				switch {
+				case !boolean(r, prefix+"autoScale"):
+					report(prefix + "autoScale is off")
+				case minN < floor:
+					report(fmt.Sprintf("%sminNodes is %v, below %v", prefix, minN, floor))
+				case maxN < minN || maxN > config.MaxPoolNodes:
+					report(fmt.Sprintf("%smaxNodes is %v: want %v to %d", prefix, maxN, minN, config.MaxPoolNodes))
+				}
+			},
+		},
+		{
+			name: "doks-workload-capacity",
+			description: fmt.Sprintf("A production DOKS cluster has a workload node pool that keeps at least %d nodes (config.ProdMinPoolNodes): the default pool is the small system pool.",
+				config.ProdMinPoolNodes),
+			stack: func(rs []policyx.AnalyzerResource, report func(string, string)) {
+				most := 0.0
+				for _, p := range ofType(rs, tPool) {
+					if n, ok := num(p, "minNodes"); ok && n > most {
+						most = n
+					}
+				}
+				for _, c := range ofType(rs, tCluster) {
+					if most < workloadFloor {
+						report(c.URN, fmt.Sprintf("no KubernetesNodePool keeps %v nodes (the largest minNodes is %v): workloads need their own pool", workloadFloor, most))
+					}
+				}
+			},
+		},
+	}
 }
 
 var baseRules = []rule{
@@ -98,15 +173,6 @@ var baseRules = []rule{
 				if v, ok, _ := get(r, "privateNetworkUuid"); !ok || !v.IsComputed() {
 					report("privateNetworkUuid is not set: the database would only be on the public network")
 				}
-			}
-		},
-	},
-	{
-		name:        "database-ha",
-		description: fmt.Sprintf("The production database has a standby: at least %d nodes (config.ProdMinDatabaseNodes).", config.ProdMinDatabaseNodes),
-		resource: func(r policyx.AnalyzerResource, report func(string)) {
-			if n, ok := num(r, "nodeCount"); r.Type == tDB && (!ok || n < config.ProdMinDatabaseNodes) {
-				report(fmt.Sprintf("nodeCount is %v: HA needs at least %d nodes", n, config.ProdMinDatabaseNodes))
 			}
 		},
 	},
@@ -182,49 +248,6 @@ var baseRules = []rule{
 				m := g.AsMap()
 				if m.Get("permission").AsString() == "fullaccess" || m.Get("bucket").IsString() && m.Get("bucket").AsString() == "" {
 					report(fmt.Sprintf("grants[%d] gives access to every bucket: grant the consumer's own bucket only", i))
-				}
-			}
-		},
-	},
-	{
-		name: "doks-autoscaling-bounds",
-		description: fmt.Sprintf("DOKS node pools autoscale from at least %d node to at most %d; the cluster's default (system) pool keeps at least %d (config.MinPoolNodes, MaxPoolNodes, ProdMinSystemPoolNodes).",
-			config.MinPoolNodes, config.MaxPoolNodes, config.ProdMinSystemPoolNodes),
-		resource: func(r policyx.AnalyzerResource, report func(string)) {
-			prefix, floor := "", float64(config.MinPoolNodes)
-			switch r.Type {
-			case tCluster:
-				prefix, floor = "nodePool.", config.ProdMinSystemPoolNodes
-			case tPool:
-			default:
-				return
-			}
-			minN, _ := num(r, prefix+"minNodes")
-			maxN, _ := num(r, prefix+"maxNodes")
-			switch {
-			case !boolean(r, prefix+"autoScale"):
-				report(prefix + "autoScale is off")
-			case minN < floor:
-				report(fmt.Sprintf("%sminNodes is %v, below %v", prefix, minN, floor))
-			case maxN < minN || maxN > config.MaxPoolNodes:
-				report(fmt.Sprintf("%smaxNodes is %v: want %v to %d", prefix, maxN, minN, config.MaxPoolNodes))
-			}
-		},
-	},
-	{
-		name: "doks-workload-capacity",
-		description: fmt.Sprintf("A DOKS cluster has a workload node pool that keeps at least %d nodes (config.ProdMinPoolNodes): the default pool is the small system pool.",
-			config.ProdMinPoolNodes),
-		stack: func(rs []policyx.AnalyzerResource, report func(string, string)) {
-			most := 0.0
-			for _, p := range ofType(rs, tPool) {
-				if n, ok := num(p, "minNodes"); ok && n > most {
-					most = n
-				}
-			}
-			for _, c := range ofType(rs, tCluster) {
-				if most < config.ProdMinPoolNodes {
-					report(c.URN, fmt.Sprintf("no KubernetesNodePool keeps %d nodes (the largest minNodes is %v): workloads need their own pool", config.ProdMinPoolNodes, most))
 				}
 			}
 		},

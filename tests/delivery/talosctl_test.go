@@ -100,7 +100,7 @@ func parseTalosctl(line string) []talosctlCall {
 }
 
 // Every talosctl command of the documents exists at the pinned Talos
-// release with the flags given; the decommission runbook's order is there.
+// release with the flags given (the decommission order: TestDecommissionRunbookOrder).
 func TestRunbookTalosctlCommandsExist(t *testing.T) {
 	seen := map[string]bool{}
 	for _, f := range docFiles(t) {
@@ -168,5 +168,76 @@ func TestParseTalosctl(t *testing.T) {
 			known = known && slices.Contains(flags, fl)
 		}
 		assert.False(t, known, "%q must be refused", bad)
+	}
+}
+
+// decommissionOrder is the order docs/runbooks/decommission-talos-node.md
+// must take a node out in: its workloads away, its etcd membership gone
+// (leave, or remove-member for a dead node) while quorum holds, its Node
+// object deleted, the machine reset, and only then the config change that
+// lets the program forget it. Each step is matched by a command prefix.
+var decommissionOrder = []struct {
+	step     string
+	prefixes []string
+}{
+	{"drain", []string{"kubectl drain"}},
+	{"etcd member removal", []string{"etcd leave", "etcd remove-member"}},
+	{"Kubernetes node deletion", []string{"kubectl delete node"}},
+	{"reset", []string{" reset "}},
+	{"the marked up", []string{"pulumi up"}},
+}
+
+// firstSteps returns, for each step of decommissionOrder, the index of the
+// first shell line that runs it (-1: none).
+func firstSteps(lines []string) []int {
+	first := make([]int, len(decommissionOrder))
+	for i, s := range decommissionOrder {
+		first[i] = -1
+		for j, l := range lines {
+			for _, p := range s.prefixes {
+				if strings.Contains(" "+l+" ", p) && first[i] < 0 {
+					first[i] = j
+				}
+			}
+		}
+	}
+	return first
+}
+
+// orderFault says what is out of order or missing, or "".
+func orderFault(lines []string) string {
+	first := firstSteps(lines)
+	for i, s := range decommissionOrder {
+		if first[i] < 0 {
+			return "no command for " + s.step
+		}
+		for k := range i {
+			if first[i] < first[k] {
+				return s.step + " comes before " + decommissionOrder[k].step
+			}
+		}
+	}
+	return ""
+}
+
+func TestDecommissionRunbookOrder(t *testing.T) {
+	lines := shellLines(readFile(t, "docs/runbooks/decommission-talos-node.md"))
+	assert.Empty(t, orderFault(lines), "docs/runbooks/decommission-talos-node.md")
+
+	// The check itself refuses a wrong order and a missing step.
+	for _, tc := range []struct {
+		name  string
+		lines []string
+		want  string
+	}{
+		{"documented order", []string{"kubectl drain n", "talosctl -n x etcd leave", "kubectl delete node n", "talosctl -n x reset --graceful=false", "pulumi up -s onprem"}, ""},
+		{"dead node", []string{"kubectl drain n", "talosctl -n y etcd remove-member 3a", "kubectl delete node n", "talosctl -n x reset", "pulumi up -s onprem"}, ""},
+		{"reset before etcd removal", []string{"kubectl drain n", "talosctl -n x reset", "talosctl -n x etcd leave", "kubectl delete node n", "pulumi up -s onprem"}, "reset comes before etcd member removal"},
+		{"up before reset", []string{"kubectl drain n", "talosctl -n x etcd leave", "kubectl delete node n", "pulumi up -s onprem", "talosctl -n x reset"}, "the marked up comes before reset"},
+		{"no drain", []string{"talosctl -n x etcd leave", "kubectl delete node n", "talosctl -n x reset", "pulumi up -s onprem"}, "no command for drain"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, orderFault(tc.lines))
+		})
 	}
 }

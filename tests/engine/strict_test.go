@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
+
+	"github.com/hybridcloud/platform/internal/localcloud"
 )
 
 // keyDisableDefaults is the engine's key (pkg/v3 v3.274.1
@@ -74,7 +76,7 @@ func TestEngineRefusesDefaultProvider(t *testing.T) {
 }
 
 // writeStrictProject writes the test program's Pulumi.yaml: its own name,
-// its source as main (the language host builds it there), and the
+// its source as main, the language host that runs it built once, and the
 // repository's pulumi:disable-default-providers entry as it stands in
 // Pulumi.yaml.
 func writeStrictProject(t *testing.T, dir string) {
@@ -87,13 +89,24 @@ func writeStrictProject(t *testing.T, dir string) {
 	require.NoError(t, yaml.Unmarshal(raw, &repo))
 	entry, ok := repo.Config[keyDisableDefaults]
 	require.True(t, ok, "Pulumi.yaml sets no %s", keyDisableDefaults)
-	main, err := filepath.Rel(dir, filepath.Join(root, "tests", "engine", "testdata", "nodefault"))
+	src := filepath.Join(root, "tests", "engine", "testdata", "nodefault")
+	main, err := filepath.Rel(dir, src)
 	require.NoError(t, err)
+	// Built once, and run by the language host as a binary: left to the
+	// host, each of the nine previews would link it anew.
+	bin := filepath.Join(dir, "nodefault")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = src
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	host := filepath.Join(dir, "language-host")
+	require.NoError(t, localcloud.LanguageHostFor(ws.Tools, host, bin))
 	project, err := yaml.Marshal(map[string]any{
 		"name":    "strict-providers",
 		"runtime": "go",
 		"main":    main,
 		"config":  map[string]any{keyDisableDefaults: entry},
+		"plugins": map[string]any{"languages": []map[string]string{{"name": "go", "path": host}}},
 	})
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), project, 0o600))

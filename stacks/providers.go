@@ -18,7 +18,7 @@ import (
 //
 // The API credentials stay in the environment, where the default providers
 // read them: with no token in the arguments the providers read
-// DIGITALOCEAN_TOKEN and CLOUDFLARE_API_TOKEN themselves (docs/platform.md,
+// DIGITALOCEAN_TOKEN and CLOUDFLARE_API_TOKEN themselves (docs/architecture.md,
 // "Providers"). A `digitalocean:token` or `cloudflare:apiToken` in stack
 // config is no longer read: stack config configures default providers only.
 

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/hybridcloud/platform/internal/config"
 	"github.com/hybridcloud/platform/internal/standin"
 )
@@ -138,7 +140,7 @@ func NewWorkspaceWith(tc *Toolchain, s3 *S3, dir string, opts WorkspaceOptions) 
 // LanguageHostFor writes, in dir, a language plugin for the Go runtime that
 // runs the pinned language host (tc.LanguageGo) with `-binary program`. A
 // Pulumi.yaml uses it with `plugins: {languages: [{name: go, path: dir}]}`
-// (LanguagePluginYAML; sdk v3.274.1 go/common/workspace/project.go Plugins,
+// (LanguagePlugins; sdk v3.274.1 go/common/workspace/project.go Plugins,
 // and plugins.go getPluginInfoAndPath tries project plugins first).
 //
 // Why: the pinned CLI (v3.274.1) passes a Go project's runtime options to the
@@ -160,10 +162,10 @@ func LanguageHostFor(tc *Toolchain, dir, program string) error {
 	return os.WriteFile(filepath.Join(dir, "pulumi-language-go"), []byte(script), 0o700)
 }
 
-// LanguagePluginYAML is the Pulumi.yaml section that makes the CLI run the
-// language plugin LanguageHostFor wrote in dir.
-func LanguagePluginYAML(dir string) string {
-	return fmt.Sprintf("plugins:\n  languages:\n    - name: go\n      path: %s\n", dir)
+// LanguagePlugins is the Pulumi.yaml `plugins` value that makes the CLI run
+// the language plugin LanguageHostFor wrote in dir.
+func LanguagePlugins(dir string) map[string]any {
+	return map[string]any{"languages": []map[string]string{{"name": "go", "path": dir}}}
 }
 
 // shellQuote quotes s for sh.
@@ -196,7 +198,11 @@ func (w *Workspace) writeProject() error {
 	if err := LanguageHostFor(w.Tools, host, w.Tools.Program); err != nil {
 		return err
 	}
-	project = append(project, "\n"+LanguagePluginYAML(host)...)
+	plugins, err := yaml.Marshal(map[string]any{"plugins": LanguagePlugins(host)})
+	if err != nil {
+		return err
+	}
+	project = append(append(project, '\n'), plugins...)
 	if err := os.WriteFile(filepath.Join(w.Dir, "Pulumi.yaml"), project, 0o600); err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ func TestLanguageHostRunsTheGivenBinary(t *testing.T) {
 	require.NoError(t, err)
 	project, err := yaml.Marshal(map[string]any{
 		"name": "language-host", "runtime": "go", "main": main,
-		"plugins": map[string]any{"languages": []map[string]string{{"name": "go", "path": host}}},
+		"plugins": localcloud.LanguagePlugins(host),
 	})
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), project, 0o600))

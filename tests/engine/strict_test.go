@@ -106,7 +106,7 @@ func writeStrictProject(t *testing.T, dir string) {
 		"runtime": "go",
 		"main":    main,
 		"config":  map[string]any{keyDisableDefaults: entry},
-		"plugins": map[string]any{"languages": []map[string]string{{"name": "go", "path": host}}},
+		"plugins": localcloud.LanguagePlugins(host),
 	})
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), project, 0o600))

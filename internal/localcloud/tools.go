@@ -30,6 +30,8 @@ const (
 	LanguageGoVersion = "v3.62.0"
 	VersitygwModule   = "github.com/versity/versitygw"
 	VersitygwVersion  = "v1.8.0"
+	// PulumiCLIPackage is the CLI's main package, in tools/pulumi.
+	PulumiCLIPackage = "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
 )
 
 // Toolchain finds or builds the binaries a local engine run needs. Built
@@ -101,7 +103,7 @@ func (t *Toolchain) pulumi() (string, error) {
 	fmt.Fprintf(t.Log, "localcloud: building the Pulumi CLI %s from the module proxy (cold: about 10 minutes, 2.5 GB)\n", PulumiVersion)
 	err := t.goRun(filepath.Join(t.Root, "tools", "pulumi"), "build", "-o", out,
 		"-ldflags", "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version="+PulumiVersion,
-		"github.com/pulumi/pulumi/pkg/v3/cmd/pulumi")
+		PulumiCLIPackage)
 	if err != nil {
 		return "", err
 	}

@@ -1,12 +1,10 @@
 package localcloud
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 
@@ -120,11 +118,11 @@ func AlignedGraphs() []ModGraph {
 }
 
 // ModVersions is what one graph builds: module path to version, and the
-// modules its go.mod replaces (at the replacement's version).
+// modules its go.mod replaces by another version of themselves (Uses has
+// the replacement's). Modules replaced by another module are left out.
 type ModVersions struct {
 	Uses     map[string]string
 	Replaced map[string]bool
-	Forked   []string // replaced by a module of another path: not compared
 }
 
 // Skew is a module that two aligned graphs build at different versions.
@@ -238,35 +236,15 @@ func ListModVersions(root string, g ModGraph) (ModVersions, error) {
 		f := strings.Fields(line)
 		switch {
 		case len(f) < 2: // the graph's own module: no version
-		case len(f) == 4 && f[2] != f[0]:
-			// Replaced by another module (tools/pulumi's clipboard fork, as
-			// pulumi/pkg has it): nothing to share with the others.
-			mv.Forked = append(mv.Forked, f[0])
-		case len(f) == 4: // replaced, by another version of the module
+		case len(f) == 4 && f[2] == f[0]: // replaced by another version of it
 			mv.Uses[f[0]], mv.Replaced[f[0]] = f[3], true
+		case len(f) > 2:
+			// Replaced by another module (tools/pulumi's clipboard fork, as
+			// pulumi/pkg has it) or a directory: nothing to share.
 		default:
 			mv.Uses[f[0]] = f[1]
 		}
 	}
-	edit := exec.Command("go", "mod", "edit", "-json")
-	edit.Dir = dir
-	raw, err := edit.Output()
-	if err != nil {
-		return ModVersions{}, fmt.Errorf("%s: go mod edit -json: %w", g.Dir, err)
-	}
-	var mod struct {
-		Replace []struct{ Old struct{ Path string } }
-	}
-	if err := json.Unmarshal(raw, &mod); err != nil {
-		return ModVersions{}, fmt.Errorf("%s: go mod edit -json: %w", g.Dir, err)
-	}
-	for _, r := range mod.Replace {
-		if _, ok := mv.Uses[r.Old.Path]; ok {
-			mv.Replaced[r.Old.Path] = true
-		}
-	}
-	sort.Strings(mv.Forked)
-	mv.Forked = slices.Compact(mv.Forked)
 	return mv, nil
 }
 
